@@ -1,0 +1,12 @@
+"""Which command groups make up `trialdesk`. One line per group; each group owns its module."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from trialdesk.cli import protocol_cmd, serve_cmd
+
+    app.add_typer(protocol_cmd.app, name="protocol")
+    serve_cmd.register(app)

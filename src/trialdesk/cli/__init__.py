@@ -15,14 +15,22 @@ app = typer.Typer(
     help="Run early-phase dose-escalation clinical trials (built-in protocol: NCT06021067).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 
 
+_registered = False
+
+
 def _register() -> None:
-    """Attach every command group. Imported here so that `trialdesk --help` lists them all."""
+    """Attach every command group once (imported lazily so that start-up stays fast)."""
+    global _registered
+    if _registered:
+        return
     from trialdesk.cli import commands
 
     commands.register(app)
+    _registered = True
 
 
 @app.callback()
@@ -34,19 +42,28 @@ def _root(
         raise typer.Exit()
 
 
-def main() -> None:
-    """Entry point: run the CLI, turning a TrialdeskError into a clear message and exit code 2."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code: 0 ok, 2 for bad input a user can fix.
+
+    A TrialdeskError becomes ``error: <message>`` on stderr; no traceback is shown for one.
+    """
     _register()
     try:
-        app(standalone_mode=False)
+        app(args=argv, prog_name="trialdesk", standalone_mode=False)
     except TrialdeskError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(2)
+        return 2
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         typer.echo("Aborted.", err=True)
-        sys.exit(1)
+        return 1
+    return 0
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

@@ -25,7 +25,9 @@ FileArg = Annotated[
 @app.command("show")
 def show(
     file: FileArg = None,
-    weight: Annotated[float | None, typer.Option(help="Body weight in kg for the dose table.")] = None,
+    weight: Annotated[
+        float | None, typer.Option(help="Body weight in kg for the dose table.")
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of texts: en or zh.")] = "en",
 ) -> None:
     """Print a readable summary: quick facts, doses for a weight, schedule, design, criteria."""
@@ -37,7 +39,9 @@ def show(
 
 
 @app.command("validate")
-def validate(file: Annotated[Path, typer.Argument(help="The protocol YAML file to check.")]) -> None:
+def validate(
+    file: Annotated[Path, typer.Argument(help="The protocol YAML file to check.")],
+) -> None:
     """Check a protocol file and report every problem with its location; exit 2 if any."""
     loaded = load_protocol_file(file)
     protocol = loaded.protocol
@@ -45,15 +49,22 @@ def validate(file: Annotated[Path, typer.Argument(help="The protocol YAML file t
     typer.echo(f"{file}: valid {kind} {protocol.id} version {protocol.version}")
     assumptions = protocol.assumptions()
     if assumptions:
-        typer.echo(f"{len(assumptions)} values are marked as assumptions (not in the public record):")
+        typer.echo(
+            f"{len(assumptions)} values are marked as assumptions (not in the public record):"
+        )
         for where, note in assumptions:
             typer.echo(f"  - {where}: {note.strip()}")
 
 
 @app.command("import-ctgov")
 def import_ctgov(
-    record: Annotated[Path, typer.Argument(help="A ClinicalTrials.gov API v2 study record (JSON).")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the draft here instead of printing it.")] = None,
+    record: Annotated[
+        Path, typer.Argument(help="A ClinicalTrials.gov API v2 study record (JSON).")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the draft here instead of printing it."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite --out if it exists.")] = False,
 ) -> None:
     """Turn a registry record into a draft protocol YAML (criteria split, marked not computable)."""
@@ -63,7 +74,9 @@ def import_ctgov(
         typer.echo(text, nl=False)
         return
     if out.exists() and not force:
-        raise TrialdeskError(f"{out} already exists; choose another path or add --force to overwrite it")
+        raise TrialdeskError(
+            f"{out} already exists; choose another path or add --force to overwrite it"
+        )
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote draft protocol to {out}")
 
@@ -78,7 +91,9 @@ def _read_json(path: Path) -> dict[str, Any]:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     if not isinstance(data, dict):
-        raise TrialdeskError(f"{path}: expected one study record (a JSON object), not a {type(data).__name__}")
+        raise TrialdeskError(
+            f"{path}: expected one study record (a JSON object), not a {type(data).__name__}"
+        )
     return data
 
 
@@ -91,19 +106,32 @@ def render_summary(summary: ProtocolSummary) -> str:
     lines += [f"{label:<{width}}  {value}" for label, value in summary.facts]
     lines += ["", f"Doses (for {summary.weight_kg:g} kg)"]
     lines += [
-        f"  Level {row.level}: {row.per_unit:<38} -> {row.for_weight}{'   [assumption]' if row.assumption else ''}"
+        f"  Level {row.level}: {row.per_unit:<38} -> {row.for_weight}"
+        + ("   [assumption]" if row.assumption else "")
         for row in summary.doses
     ]
-    for title, items in (("Schedule", summary.schedule), ("Design", summary.design), ("DLT", summary.dlt)):
+    for title, items in (
+        ("Schedule", summary.schedule),
+        ("Design", summary.design),
+        ("DLT", summary.dlt),
+    ):
         if items:
             lines += ["", title]
             for item in items:
                 lines += textwrap.wrap(item, 98, initial_indent="  ", subsequent_indent="    ")
-    for title, rows in (("Inclusion criteria", summary.inclusion), ("Exclusion criteria", summary.exclusion)):
+    for title, rows in (
+        ("Inclusion criteria", summary.inclusion),
+        ("Exclusion criteria", summary.exclusion),
+    ):
         lines += ["", title]
         for row in rows:
-            lines += textwrap.wrap(f"{row.id:<4} {row.text}", 98, initial_indent="  ", subsequent_indent="       ")
+            lines += textwrap.wrap(
+                f"{row.id:<4} {row.text}", 98, initial_indent="  ", subsequent_indent="       "
+            )
     if summary.assumptions:
-        lines += ["", f"Assumptions ({len(summary.assumptions)} values not stated in the public record)"]
+        lines += [
+            "",
+            f"Assumptions ({len(summary.assumptions)} values not stated in the public record)",
+        ]
         lines += [f"  - {where}" for where, _ in summary.assumptions]
     return "\n".join(lines)

@@ -84,16 +84,30 @@ def draft_from_record(record: dict[str, Any]) -> dict[str, Any]:
     ident = _get(section, "identificationModule") or {}
     nct_id = ident.get("nctId")
     if not nct_id:
-        raise TrialdeskError("the record has no identificationModule.nctId; is it a whole study record?")
+        raise TrialdeskError(
+            "the record has no identificationModule.nctId; is it a whole study record?"
+        )
     title = ident.get("officialTitle") or ident.get("briefTitle") or nct_id
     design = _get(section, "designModule") or {}
     eligibility = _get(section, "eligibilityModule") or {}
     inclusion, exclusion = split_eligibility(eligibility.get("eligibilityCriteria") or "")
     criteria = [
-        {"id": f"I{i}", "kind": "inclusion", "text": _text(t), "registry_text": t, "computable": False}
+        {
+            "id": f"I{i}",
+            "kind": "inclusion",
+            "text": _text(t),
+            "registry_text": t,
+            "computable": False,
+        }
         for i, t in enumerate(inclusion, 1)
     ] + [
-        {"id": f"E{i}", "kind": "exclusion", "text": _text(t), "registry_text": t, "computable": False}
+        {
+            "id": f"E{i}",
+            "kind": "exclusion",
+            "text": _text(t),
+            "registry_text": t,
+            "computable": False,
+        }
         for i, t in enumerate(exclusion, 1)
     ]
     interventions_by_name = {
@@ -106,7 +120,9 @@ def draft_from_record(record: dict[str, Any]) -> dict[str, Any]:
             {
                 "id": f"arm{index}",
                 "label": _text(arm.get("label") or f"Arm {index}"),
-                "type": arm.get("type") if arm.get("type") in {"EXPERIMENTAL", "ACTIVE_COMPARATOR", "PLACEBO_COMPARATOR"} else "OTHER",
+                "type": arm.get("type")
+                if arm.get("type") in {"EXPERIMENTAL", "ACTIVE_COMPARATOR", "PLACEBO_COMPARATOR"}
+                else "OTHER",
                 "interventions": [_intervention(n, interventions_by_name) for n in names]
                 or [{"name": "not stated", "type": "OTHER"}],
             }
@@ -123,8 +139,16 @@ def draft_from_record(record: dict[str, Any]) -> dict[str, Any]:
                 }
             )
     sites = [
-        {k: v for k, v in {"name": loc.get("facility") or "not stated", "city": loc.get("city"),
-                           "region": loc.get("state"), "country": loc.get("country")}.items() if v}
+        {
+            k: v
+            for k, v in {
+                "name": loc.get("facility") or "not stated",
+                "city": loc.get("city"),
+                "region": loc.get("state"),
+                "country": loc.get("country"),
+            }.items()
+            if v
+        }
         for loc in _get(section, "contactsLocationsModule", "locations") or []
     ]
     enrollment = _get(design, "enrollmentInfo") or {}

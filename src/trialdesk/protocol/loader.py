@@ -78,7 +78,9 @@ def load_protocol_file(path: str | Path) -> LoadedProtocol:
     except FileNotFoundError:
         raise TrialdeskError(f"no such protocol file: {file}; check the path") from None
     except IsADirectoryError:
-        raise TrialdeskError(f"{file} is a folder; give the path of a protocol .yaml file") from None
+        raise TrialdeskError(
+            f"{file} is a folder; give the path of a protocol .yaml file"
+        ) from None
     except UnicodeDecodeError:
         raise TrialdeskError(f"{file} is not UTF-8 text; save it as UTF-8 YAML") from None
     return load_protocol_text(text, str(file))
@@ -157,9 +159,12 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
                 if getattr(key, "value", None) == part:
                     child = value
                     break
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(current.value):
-                child = current.value[part]
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            child = current.value[part]
         if child is None:
             break
         current = child

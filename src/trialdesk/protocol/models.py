@@ -8,11 +8,14 @@ A value that the public registry record does not state is marked with ``assumpti
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+]
 
 
 class Strict(BaseModel):
@@ -102,7 +105,9 @@ class Intervention(Sourced):
 class Arm(Strict):
     id: Identifier
     label: Text
-    type: Literal["EXPERIMENTAL", "ACTIVE_COMPARATOR", "PLACEBO_COMPARATOR", "OTHER"] = "EXPERIMENTAL"
+    type: Literal["EXPERIMENTAL", "ACTIVE_COMPARATOR", "PLACEBO_COMPARATOR", "OTHER"] = (
+        "EXPERIMENTAL"
+    )
     interventions: list[Intervention] = Field(min_length=1)
 
 
@@ -168,7 +173,9 @@ class DltRule(Strict):
     terms: list[str] = Field(default_factory=list, description="CTCAE terms; empty = any term")
     exclude_socs: list[str] = Field(default_factory=list, description="MedDRA SOCs not counted")
     exclude_terms: list[str] = Field(default_factory=list, description="CTCAE terms not counted")
-    min_attribution: Literal["unrelated", "unlikely", "possible", "probable", "definite"] = "possible"
+    min_attribution: Literal["unrelated", "unlikely", "possible", "probable", "definite"] = (
+        "possible"
+    )
 
 
 class DltDefinition(Sourced):
@@ -252,7 +259,7 @@ class Protocol(Strict):
                 f"doses: levels must be numbered 1, 2, 3, ... in order; found {levels}"
             )
         amounts = [d.amount for d in self.doses]
-        if any(b <= a for a, b in zip(amounts, amounts[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(amounts)):
             raise ValueError("doses: each level's amount must be larger than the level below it")
         _require_unique([c.id for c in self.criteria], "criteria id")
         _require_unique([e.id for e in self.endpoints], "endpoint id")
@@ -276,7 +283,8 @@ class Protocol(Strict):
             ]
             if missing:
                 raise ValueError(
-                    "an active protocol needs " + ", ".join(missing)
+                    "an active protocol needs "
+                    + ", ".join(missing)
                     + "; fill them in, or set status: draft while it is being written"
                 )
         return self

@@ -1,4 +1,4 @@
-"""A readable summary of a protocol, shared by `trialdesk protocol show`, the home page and the API."""
+"""A readable summary of a protocol: `trialdesk protocol show`, the home page and the API."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ class ProtocolSummary:
     assumptions: list[tuple[str, str]] = field(default_factory=list)
 
 
-def summarise(protocol: Protocol, *, weight_kg: float | None = None, lang: str = "en") -> ProtocolSummary:
+def summarise(
+    protocol: Protocol, *, weight_kg: float | None = None, lang: str = "en"
+) -> ProtocolSummary:
     """Everything a newcomer needs to read about the protocol, in one structure."""
     weight = weight_kg if weight_kg is not None else protocol.reference_weight_kg
     reg = protocol.registry
@@ -50,8 +52,14 @@ def summarise(protocol: Protocol, *, weight_kg: float | None = None, lang: str =
         ("Protocol version", protocol.version),
         ("Phase", ", ".join(p.replace("PHASE", "Phase ") for p in reg.phases)),
         ("Sponsor", reg.sponsor),
-        ("Enrolment", f"{reg.enrollment} ({reg.enrollment_type.lower()})" if reg.enrollment else "not stated"),
-        ("Ages", f"{protocol.population.min_age_years} to {protocol.population.max_age_years} years"),
+        (
+            "Enrolment",
+            f"{reg.enrollment} ({reg.enrollment_type.lower()})" if reg.enrollment else "not stated",
+        ),
+        (
+            "Ages",
+            f"{protocol.population.min_age_years} to {protocol.population.max_age_years} years",
+        ),
         ("Sex", protocol.population.sex.lower()),
         ("Sites", "; ".join(", ".join(filter(None, (s.name, s.city))) for s in reg.sites) or "—"),
     ]
@@ -61,7 +69,7 @@ def summarise(protocol: Protocol, *, weight_kg: float | None = None, lang: str =
         DoseRow(
             level=d.level,
             per_unit=f"{format_scientific(d.amount)} {d.unit} per {d.per}",
-            for_weight=f"{format_scientific(patient_dose(d, weight, protocol.dose_rounding))} {dose_unit(d)}",
+            for_weight=_dose_text(patient_dose(d, weight, protocol.dose_rounding), dose_unit(d)),
             assumption=d.assumption,
             note=d.note or "",
         )
@@ -71,9 +79,14 @@ def summarise(protocol: Protocol, *, weight_kg: float | None = None, lang: str =
     if protocol.schedule is not None:
         adm = protocol.schedule.administrations
         period = protocol.schedule.treatment_period
-        window = f" (window ±{adm.window_days} day{'s' if adm.window_days != 1 else ''})" if adm.window_days else ""
+        window = (
+            f" (window ±{adm.window_days} day{'s' if adm.window_days != 1 else ''})"
+            if adm.window_days
+            else ""
+        )
+        route = f"{adm.route} " if adm.route else ""
         schedule.append(
-            f"{adm.count} {adm.route or ''} administrations, one every {adm.interval_days} days{window}".replace("  ", " ")
+            f"{adm.count} {route}administrations, one every {adm.interval_days} days{window}"
         )
         schedule.append(f"Treatment period {period.min_weeks} to {period.max_weeks} weeks")
         schedule.extend(
@@ -92,7 +105,8 @@ def summarise(protocol: Protocol, *, weight_kg: float | None = None, lang: str =
             design.append(d.rules.get(lang))
     dlt: list[str] = []
     if protocol.dlt is not None:
-        dlt.append(f"DLT window {protocol.dlt.window_days} days from the {protocol.dlt.window_starts.replace('_', ' ')}")
+        start = protocol.dlt.window_starts.replace("_", " ")
+        dlt.append(f"DLT window {protocol.dlt.window_days} days from the {start}")
         dlt.append(protocol.dlt.definition.text.get(lang))
         dlt.append(protocol.dlt.evaluability.text.get(lang))
     return ProtocolSummary(
@@ -113,4 +127,10 @@ def summarise(protocol: Protocol, *, weight_kg: float | None = None, lang: str =
 
 
 def _row(criterion: Criterion, lang: str) -> CriterionRow:
-    return CriterionRow(id=criterion.id, text=criterion.text.get(lang), computable=criterion.computable)
+    return CriterionRow(
+        id=criterion.id, text=criterion.text.get(lang), computable=criterion.computable
+    )
+
+
+def _dose_text(amount: float, unit: str) -> str:
+    return f"{format_scientific(amount)} {unit}"

@@ -59,6 +59,10 @@ class Decision:
     next_dose: 0-based level for the next cohort, None when the trial stops.
     mtd: 0-based recommended MTD, only when ``stop`` is True (None: no level can be recommended).
     reason: one sentence a clinician can read, levels numbered from 1.
+    stop_reason: when ``stop`` is True, the clause of ``reason`` that says why the trial stops.
+    suspended: accrual is paused (action "stay", next_dose the current level) until pending
+        patients' outcomes are known: always so for a design that is not time-to-event while
+        any patient is inside the DLT window, and TITE-BOIN's rule when too many are pending.
     """
 
     action: Action
@@ -67,13 +71,20 @@ class Decision:
     reason: str
     stop_reason: str | None = None
     mtd: int | None = None
+    suspended: bool = False
 
 
 class Design(Protocol):
-    """A dose-finding design. Implementations are immutable and configured at construction."""
+    """A dose-finding design. Implementations are immutable and configured at construction.
 
-    name: str
-    n_levels: int
+    ``name`` and ``n_levels`` are read-only (properties or frozen fields).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def n_levels(self) -> int: ...
 
     def decide(self, state: TrialState) -> Decision:
         """The decision for this state. Never mutates anything."""

@@ -58,6 +58,7 @@ def canonical_name(name: str) -> str:
 
 def _builders() -> dict[str, Callable[..., Design]]:
     from trialdesk.design.boin import Boin, TiteBoin
+    from trialdesk.design.crm import Crm
     from trialdesk.design.mtpi import I3Plus3, Keyboard, Mtpi2
 
     builders: dict[str, Callable[..., Design]] = {
@@ -66,6 +67,7 @@ def _builders() -> dict[str, Callable[..., Design]]:
         "mtpi2": Mtpi2,
         "keyboard": Keyboard,
         "i3+3": I3Plus3,
+        "crm": Crm,
     }
     return builders
 
@@ -104,10 +106,7 @@ def make_design(
     if target is None:
         raise TrialdeskError(f"design {key} needs a target DLT rate, e.g. 0.3", field="target")
     check_probability(target, "target")
-    builders = _builders()
-    if key not in builders:
-        raise TrialdeskError(f"design {key} is not available yet", field="design")
-    builder = builders[key]
+    builder = _builders()[key]
     try:
         return builder(
             n_levels=n_levels,
@@ -125,7 +124,8 @@ def design_from_protocol(protocol: Protocol) -> Design:
     """The design a protocol file describes (its ``design`` section, doses and sample size).
 
     ``max_per_level`` becomes ``n_stop`` for designs that have it (stop once a level holds that
-    many patients and the design would stay there); for 3+3 it must be 6.
+    many patients and the design would stay there); for 3+3 it must be 6. A CRM's
+    ``prior_mtd`` is written from 1 in the protocol, like every level a person writes.
     """
     section = protocol.design
     if section is None:
@@ -144,6 +144,14 @@ def design_from_protocol(protocol: Protocol) -> Design:
         elif "n_stop" in PARAMETERS[key]:
             params.setdefault("n_stop", section.max_per_level)
     n_levels = len(protocol.doses)
+    if key == "crm" and params.get("prior_mtd") is not None:
+        prior_mtd = params["prior_mtd"]
+        if not isinstance(prior_mtd, int) or not 1 <= prior_mtd <= n_levels:
+            raise TrialdeskError(
+                f"must be a level from 1 to {n_levels} (got {prior_mtd!r})",
+                field="design.parameters.prior_mtd",
+            )
+        params["prior_mtd"] = prior_mtd - 1
     if not 1 <= section.start_level <= n_levels:
         raise TrialdeskError(
             f"start level {section.start_level} does not exist; choose 1 to {n_levels}",

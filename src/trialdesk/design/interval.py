@@ -162,10 +162,12 @@ class IntervalDesign:
                 return Proposal(
                     "escalate", current + 1, finding, f"escalate to {level_name(current + 1)}"
                 )
-            why = (
-                "the highest level" if current + 1 == self.n_levels else "below an eliminated level"
+            if current + 1 < self.n_levels:
+                finding = f"{finding}; {admissible.reason}"
+                return Proposal("stay", current, finding, f"stay at {level_name(current)}")
+            return Proposal(
+                "stay", current, finding, f"stay at {level_name(current)} (the highest level)"
             )
-            return Proposal("stay", current, finding, f"stay at {level_name(current)} ({why})")
         if move == "D":
             if current > 0:
                 return Proposal(

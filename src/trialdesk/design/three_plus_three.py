@@ -106,11 +106,12 @@ class ThreePlusThree:
         above = current + 1
         if above <= highest:
             return Proposal("escalate", above, finding, f"escalate to {level_name(above)}")
+        if above < self.n_levels:  # the level above exceeded: say so
+            finding = f"{finding}; {admissible.reason}"
+        else:
+            finding = f"{finding} and it is the highest level"
         if n < FULL:
-            why = "it is the highest level" if above == self.n_levels else "the level above exceeds"
-            return Proposal(
-                "stay", current, f"{finding} and {why}", f"treat 3 more at {level_name(current)}"
-            )
+            return Proposal("stay", current, finding, f"treat 3 more at {level_name(current)}")
         return Proposal("stay", current, finding, f"stay at {level_name(current)}")
 
     # Phase 4 -------------------------------------------------------------------------------

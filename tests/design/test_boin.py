@@ -104,11 +104,48 @@ def test_tite_boin_suspends_when_more_than_half_are_pending() -> None:
     assert design.decide(half).action == "escalate"  # exactly half pending: not suspended
 
 
-def test_tite_boin_de_escalates_without_waiting_when_dlts_already_demand_it() -> None:
+def test_tite_boin_de_escalates_without_waiting_when_dlts_demand_it() -> None:
     design = TiteBoin(n_levels=3, target=0.3)
+    # 2 DLTs among 4, 2 pending (exactly half: not suspended): 2 / (2 + 0.4) -> de-escalate.
     state = TrialState(levels=(_level(3, 0), _level(4, 2, (0.3, 0.1)), _level(0, 0)), current=1)
     decision = design.decide(state)
     assert decision.action == "de-escalate" and not decision.suspended
+
+
+def test_tite_boin_scenario_from_the_titegboin_documentation() -> None:
+    # next_TITE_QuasiBOIN() example (R package TITEgBOIN): n = (3, 3, 4, 4, 4, 0), pending
+    # (0, 0, 0, 1, 2, 0), DLTs (0, 0, 1, 1, 1, 0), pending follow-up 14 and 28 of 28 days in
+    # total at levels 4 and 5, current level 5. Worked by hand: effective size at level 5 is
+    # 4 - 2 + 28/28 = 3, rate 1/3 lies between 0.2365 and 0.3585, 2 of 4 pending is not more
+    # than half -> stay at level 5.
+    levels = (
+        _level(3, 0),
+        _level(3, 0),
+        _level(4, 1),
+        _level(4, 1, (0.5,)),
+        _level(4, 1, (0.5, 0.5)),
+        _level(0, 0),
+    )
+    decision = TiteBoin(n_levels=6, target=0.3).decide(TrialState(levels=levels, current=4))
+    assert (decision.action, decision.next_dose, decision.suspended) == ("stay", 4, False)
+    assert "effective sample size 3.00" in decision.reason
+
+
+def test_tite_boin_optional_complete_data_before_escalating() -> None:
+    state = TrialState(levels=(_level(3, 0, (0.9,)), _level(0, 0), _level(0, 0)))
+    assert TiteBoin(n_levels=3, target=0.3).decide(state).action == "escalate"
+    strict = TiteBoin(n_levels=3, target=0.3, min_complete_to_escalate=3)
+    decision = strict.decide(state)
+    assert decision.action == "stay" and "complete DLT data" in decision.reason
+
+
+def test_tite_boin_elimination_counts_pending_patients_as_treated() -> None:
+    # 6 treated, 3 DLTs, 2 still pending. On the 4 complete patients, beta(4, 2) gives
+    # P(p > 0.3) = 0.969 > 0.95 (eliminated); counting all 6 treated, beta(4, 4) gives 0.874.
+    design = TiteBoin(n_levels=3, target=0.3)
+    state = TrialState(levels=(_level(3, 0), _level(6, 3, (0.2, 0.2)), _level(0, 0)), current=1)
+    assert design.admissibility(state).highest == 2
+    assert Boin(n_levels=3, target=0.3).admissibility(state).highest == 0
 
 
 def test_boin_waits_for_pending_patients_but_tite_boin_does_not() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trialdesk.design.boin import Boin
+from trialdesk.design.crm import Crm, getprior
 from trialdesk.design.registry import DESIGN_NAMES, design_from_protocol, make_design
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import TrialdeskError
@@ -63,3 +64,47 @@ def test_protocol_boin_section_maps_max_per_level_to_n_stop() -> None:
     design = design_from_protocol(protocol.model_copy(update={"design": section}))
     assert isinstance(design, Boin)
     assert (design.target, design.n_stop, design.start_level) == (0.25, 9, 1)
+
+
+def test_protocol_without_a_design_section_is_refused() -> None:
+    protocol = builtin_protocol().protocol.model_copy(update={"design": None})
+    with pytest.raises(TrialdeskError, match="no design section"):
+        design_from_protocol(protocol)
+
+
+def test_protocol_parameters_are_checked_by_name() -> None:
+    protocol = builtin_protocol().protocol
+    assert protocol.design is not None
+    section = protocol.design.model_copy(
+        update={"name": "crm", "target_dlt_rate": 0.2, "parameters": {"skeletn": [0.1]}}
+    )
+    with pytest.raises(TrialdeskError, match="does not take skeletn; its settings are: model"):
+        design_from_protocol(protocol.model_copy(update={"design": section}))
+
+
+def test_protocol_crm_prior_mtd_is_written_from_1() -> None:
+    protocol = builtin_protocol().protocol
+    assert protocol.design is not None
+    n_levels = len(protocol.doses)
+    section = protocol.design.model_copy(
+        update={
+            "name": "crm",
+            "target_dlt_rate": 0.25,
+            "max_per_level": None,
+            "parameters": {"prior_mtd": 2, "halfwidth": 0.05},
+        }
+    )
+    design = design_from_protocol(protocol.model_copy(update={"design": section}))
+    assert isinstance(design, Crm)
+    assert design.skeleton == pytest.approx(getprior(0.05, 0.25, 1, n_levels))
+    bad = section.model_copy(update={"parameters": {"prior_mtd": n_levels + 1}})
+    with pytest.raises(TrialdeskError, match="prior_mtd"):
+        design_from_protocol(protocol.model_copy(update={"design": bad}))
+
+
+def test_three_plus_three_protocol_must_cap_levels_at_six() -> None:
+    protocol = builtin_protocol().protocol
+    assert protocol.design is not None
+    section = protocol.design.model_copy(update={"max_per_level": 9})
+    with pytest.raises(TrialdeskError, match="at most 6"):
+        design_from_protocol(protocol.model_copy(update={"design": section}))

@@ -13,9 +13,9 @@ the current level when the design would stay there; ``max_n`` patients in all.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from trialdesk.design.base import TrialState
+from trialdesk.design.base import LevelState, TrialState
 from trialdesk.design.interval import IntervalDesign, Move
 from trialdesk.design.phases import Proposal, dlt_finding, level_name, patients_text
 from trialdesk.errors import TrialdeskError
@@ -48,18 +48,19 @@ class Boin(IntervalDesign):
 
     phi1: float | None = None
     phi2: float | None = None
+    _boundaries: tuple[float, float] = field(init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return "boin"
 
     def _check_settings(self) -> None:
-        boin_boundaries(self.target, self.phi1, self.phi2)
+        object.__setattr__(self, "_boundaries", boin_boundaries(self.target, self.phi1, self.phi2))
 
     @property
     def boundaries(self) -> tuple[float, float]:
         """(lambda_e, lambda_d)."""
-        return boin_boundaries(self.target, self.phi1, self.phi2)
+        return self._boundaries
 
     def move_for_rate(self, rate: float) -> Move:
         lambda_e, lambda_d = self.boundaries
@@ -88,19 +89,23 @@ class Boin(IntervalDesign):
 class TiteBoin(Boin):
     """TITE-BOIN: decides without waiting for every patient's DLT window to close.
 
-    At the current level, each pending patient counts for the fraction of the window followed
-    (the uniform time-to-DLT assumption of the paper), so the rate is
-    ``y / (complete + STFT)`` where STFT, the standardised total follow-up time, is the sum of
-    the pending patients' followed fractions. Accrual is suspended while more than
-    ``max_pending_fraction`` of the patients at the current level are pending, and escalation
-    waits until ``min_complete_to_escalate`` patients there have complete data. De-escalation is
-    never suspended when the DLTs already seen would require it even if every pending patient
-    ended without a DLT. Elimination and
-    the final selection use complete data only.
+    At the current level each pending patient counts for the fraction of the window followed so
+    far (the paper's uniform prior on the time to DLT within the window), so the rate compared
+    with the BOIN boundaries is ``y / (complete + STFT)``, STFT being the standardised total
+    follow-up time: the sum of the pending patients' followed fractions.
+
+    Accrual is suspended while more than ``max_pending_fraction`` (0.5) of the patients at the
+    current level are pending: the paper's requirement of enough complete data before a
+    decision. ``min_complete_to_escalate`` (default 0, off) can demand in addition that so many
+    patients at the current level have complete data before escalating.
+
+    Elimination counts every patient treated at a level (pending ones as without DLT so far), as
+    the reference implementation (R package TITEgBOIN) does, which avoids eliminating a level on
+    thin complete data; the final selection uses complete data.
     """
 
     max_pending_fraction: float = 0.5
-    min_complete_to_escalate: int = 3
+    min_complete_to_escalate: int = 0
 
     @property
     def name(self) -> str:
@@ -116,6 +121,9 @@ class TiteBoin(Boin):
         if self.min_complete_to_escalate < 0:
             raise TrialdeskError("must be 0 or more", field="min_complete_to_escalate")
 
+    def elimination_counts(self, counts: LevelState) -> tuple[int, int]:
+        return counts.treated, counts.dlts
+
     @staticmethod
     def effective_size(complete: int, pending: tuple[float, ...]) -> float:
         """Complete patients plus the standardised total follow-up time of pending ones."""
@@ -125,10 +133,7 @@ class TiteBoin(Boin):
         current = state.current
         counts = state.levels[current]
         pending = len(counts.pending)
-        certain_overdose = (
-            counts.treated > 0 and self.move_for_rate(counts.dlts / counts.treated) == "D"
-        )
-        if pending > self.max_pending_fraction * counts.treated and not certain_overdose:
+        if pending > self.max_pending_fraction * counts.treated:
             return Proposal(
                 "stay",
                 current,

@@ -15,7 +15,7 @@ from typing import Literal
 
 from scipy import special
 
-from trialdesk.design.base import Decision, TrialState
+from trialdesk.design.base import Decision, LevelState, TrialState
 from trialdesk.design.checks import (
     check_n_levels,
     check_positive_int,
@@ -64,6 +64,9 @@ class IntervalDesign:
     _cache: dict[tuple[int, int], TableAction] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _eliminated: dict[tuple[int, int], bool] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     @property
     def name(self) -> str:
@@ -99,9 +102,14 @@ class IntervalDesign:
     # Shared rules ------------------------------------------------------------------------------
     def eliminates(self, n: int, y: int) -> bool:
         """Whether y DLTs in n patients eliminate the level (and those above it)."""
-        return n >= self.elimination_min_n and (
-            prob_above(self.target, n, y) > self.elimination_cutoff
-        )
+        if n < self.elimination_min_n:
+            return False
+        key = (n, y)
+        cached = self._eliminated.get(key)
+        if cached is None:
+            cached = prob_above(self.target, n, y) > self.elimination_cutoff
+            self._eliminated[key] = cached
+        return cached
 
     def action_at(self, n: int, y: int) -> TableAction:
         """The decision-table entry for y DLTs among n patients with complete data."""
@@ -115,11 +123,16 @@ class IntervalDesign:
         return cached
 
     # Phase 1 ---------------------------------------------------------------------------------
+    def elimination_counts(self, counts: LevelState) -> tuple[int, int]:
+        """(patients, DLTs) the elimination rule looks at: patients with complete data."""
+        return counts.complete, counts.dlts
+
     def admissibility(self, state: TrialState) -> Admissibility:
         for level, counts in enumerate(state.levels):
-            if self.eliminates(counts.complete, counts.dlts):
+            n, y = self.elimination_counts(counts)
+            if self.eliminates(n, y):
                 reason = (
-                    f"{dlt_finding(counts.dlts, counts.complete, level)}, so it is eliminated "
+                    f"{dlt_finding(y, n, level)}, so it is eliminated "
                     f"(P(DLT rate > {self.target:g}) > {self.elimination_cutoff:g})"
                 )
                 if level == 0:

@@ -94,7 +94,7 @@ class _EquivalenceIntervalDesign(IntervalDesign):
 
     def explain(self, n: int, y: int) -> str:
         low, high = self.interval
-        where = {"E": "below", "S": "inside", "D": "above"}[self.move(n, y)]
+        where = {"E": "below", "S": "inside", "D": "above", "DU": "above"}[self.action_at(n, y)]
         return f"the DLT rate is most likely {where} the target interval [{low:g}, {high:g}]"
 
 

@@ -56,10 +56,25 @@ def decide(
     prior_mtd: Annotated[
         int | None, typer.Option(help="CRM prior guess of the MTD level (from 1), to calibrate.")
     ] = None,
+    pathways: Annotated[
+        int | None,
+        typer.Option(help="Also show every course of the next K cohorts (dose-transition tree)."),
+    ] = None,
+    true_tox: Annotated[
+        str | None,
+        typer.Option(help="True DLT rate per level for pathway probabilities, e.g. 0.05,0.1,0.3."),
+    ] = None,
+    table: Annotated[
+        int | None,
+        typer.Option(help="Print the design's decision table for 1..N patients instead."),
+    ] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="With --table: print CSV.")] = False,
     as_json: Annotated[
         bool,
         typer.Option(
-            "--json", help='Print {"action", "next_dose", "stop", "mtd", "reason"} as JSON.'
+            "--json",
+            help='Print {"action", "next_dose", "stop", "mtd", "reason"} as JSON (with '
+            '--pathways: {"decision", "cohorts", "true_rates", "next"}).',
         ),
     ] = False,
 ) -> None:
@@ -104,16 +119,38 @@ def decide(
         start_level=start - 1,
         **params,
     )
-    decision = built.decide(state_from_outcomes(outcomes, doses))
+    if table is not None:
+        from trialdesk.design.decision_table import decision_table
+
+        if as_json:
+            raise TrialdeskError("--table prints text or --csv, not --json", field="--json")
+        result = decision_table(built, table)
+        typer.echo(result.to_csv() if csv else result.to_text(), nl=False)
+        return
+    if csv:
+        raise TrialdeskError("--csv only applies with --table N", field="--csv")
+    state = state_from_outcomes(outcomes, doses)
+    if pathways is not None:
+        from trialdesk.design.pathways import dose_transition_pathways
+
+        rates = None if true_tox is None else _floats(true_tox, "--true-tox")
+        if rates is not None and (len(rates) != doses or not all(0 <= r <= 1 for r in rates)):
+            raise TrialdeskError(
+                f"needs {doses} rates between 0 and 1, one per level (got {true_tox!r})",
+                field="--true-tox",
+            )
+        tree = dose_transition_pathways(
+            built, state, cohorts=pathways, cohort_size=cohort_size, true_rates=rates
+        )
+        typer.echo(json.dumps(tree.to_dict()) if as_json else tree.to_text(), nl=as_json)
+        return
+    if true_tox is not None:
+        raise TrialdeskError("--true-tox only applies with --pathways K", field="--true-tox")
+    decision = built.decide(state)
     if as_json:
-        payload = {
-            "action": decision.action,
-            "next_dose": _level(decision.next_dose),
-            "stop": decision.stop,
-            "mtd": _level(decision.mtd),
-            "reason": decision.reason,
-        }
-        typer.echo(json.dumps(payload))
+        from trialdesk.design.pathways import decision_dict
+
+        typer.echo(json.dumps(decision_dict(decision)))
         return
     if decision.stop:
         mtd = "no MTD" if decision.mtd is None else f"MTD level {decision.mtd + 1}"

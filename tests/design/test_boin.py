@@ -152,3 +152,17 @@ def test_boin_waits_for_pending_patients_but_tite_boin_does_not() -> None:
     state = TrialState(levels=(_level(6, 0, (0.9,)), _level(0, 0), _level(0, 0)))
     assert Boin(n_levels=3, target=0.3).decide(state).suspended
     assert TiteBoin(n_levels=3, target=0.3).decide(state).action == "escalate"
+
+
+def test_an_untreated_current_level_gets_the_next_cohort() -> None:
+    state = TrialState(levels=(_level(3, 0), _level(0, 0), _level(0, 0)), current=1)
+    for design in (Boin(n_levels=3, target=0.3), TiteBoin(n_levels=3, target=0.3)):
+        decision = design.decide(state)
+        assert (decision.action, decision.next_dose) == ("stay", 1)
+
+
+def test_stopping_with_pending_patients_marks_the_mtd_provisional() -> None:
+    state = TrialState(levels=(_level(6, 0), _level(6, 1, (0.5,)), _level(0, 0)), current=1)
+    decision = TiteBoin(n_levels=3, target=0.3, max_n=12).decide(state)
+    assert decision.stop and decision.mtd is not None
+    assert "provisional: 1 patient still inside the DLT window" in decision.reason

@@ -166,6 +166,13 @@ class IntervalDesign:
             return Proposal(
                 "de-escalate", highest, admissible.reason, f"de-escalate to {level_name(highest)}"
             )
+        if state.levels[current].treated == 0:
+            return Proposal(
+                "stay",
+                current,
+                f"no patient has been treated at {level_name(current)} yet",
+                f"treat the next cohort at {level_name(current)}",
+            )
         settled = self.current_move(state)
         if isinstance(settled, Proposal):
             return settled

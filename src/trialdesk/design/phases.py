@@ -176,6 +176,9 @@ def decide_in_phases(
             mtd = select(admissibility) if admissibility.highest is not None else None
             parts = [proposal.finding] if proposal is not None and proposal.finding else []
             parts += [why, mtd_text(mtd)]
+            pending = sum(len(level.pending) for level in state.levels)
+            if pending and mtd is not None:
+                parts[-1] += f" (provisional: {patients_text(pending)} still inside the DLT window)"
             sentence = "; ".join(parts)
             return Decision(
                 action="stop",

@@ -123,3 +123,44 @@ def test_invalid_settings(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(TrialdeskError) as info:
         Crm(n_levels=6, target=0.2, **kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("model", ["empiric", "logistic"])
+@pytest.mark.parametrize(
+    ("treated", "dlts"),
+    [
+        ((0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)),
+        ((3, 6, 9, 3, 0, 0), (0, 1, 3, 2, 0, 0)),
+        ((30, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)),
+        ((3, 0, 0, 0, 0, 0), (3, 0, 0, 0, 0, 0)),
+    ],
+)
+def test_grid_posterior_agrees_with_adaptive_quadrature(
+    model: str, treated: tuple[int, ...], dlts: tuple[int, ...]
+) -> None:
+    from scipy import integrate
+
+    design = Crm(n_levels=6, target=0.2, skeleton=SKELETON, model=model)  # type: ignore[arg-type]
+
+    def density(beta: float) -> float:
+        rates = design.dlt_rates(beta)
+        like = math.prod(
+            r**y * (1 - r) ** (n - y) for r, n, y in zip(rates, treated, dlts, strict=True)
+        )
+        return like * math.exp(-(beta**2) / (2 * 1.34))
+
+    def moment(k: int, upper: float = 15.0) -> float:
+        return integrate.quad(lambda b: b**k * density(b), -15, upper, limit=200, epsabs=1e-13)[0]
+
+    mass = moment(0)
+    mean = moment(1) / mass
+    post = design.posterior(treated, dlts)
+    assert post.mean == pytest.approx(mean, abs=1e-6)
+    assert post.variance == pytest.approx(moment(2) / mass - mean**2, abs=1e-6)
+    # P(p_1 > target): p_1 falls as beta grows, so it is P(beta < beta*), p_1(beta*) = 0.2.
+    lo, hi = -15.0, 15.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if design.dlt_rates(mid)[0] > 0.2 else (lo, mid)
+    below = integrate.quad(density, -15, lo, limit=200, epsabs=1e-13)[0] / mass
+    assert post.prob_lowest_above_target == pytest.approx(below, abs=1e-6)

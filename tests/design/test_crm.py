@@ -150,7 +150,9 @@ def test_grid_posterior_agrees_with_adaptive_quadrature(
         return like * math.exp(-(beta**2) / (2 * 1.34))
 
     def moment(k: int, upper: float = 15.0) -> float:
-        return integrate.quad(lambda b: b**k * density(b), -15, upper, limit=200, epsabs=1e-13)[0]
+        return float(
+            integrate.quad(lambda b: b**k * density(b), -15, upper, limit=200, epsabs=1e-13)[0]
+        )
 
     mass = moment(0)
     mean = moment(1) / mass

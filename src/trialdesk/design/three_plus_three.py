@@ -64,6 +64,11 @@ class ThreePlusThree:
             rules.append(MaxSampleSize(self.max_n))
         object.__setattr__(self, "stop_rules", sort_rules(rules))
 
+    @property
+    def cohort_size(self) -> int:
+        """Always 3: the cohort size is part of the design."""
+        return COHORT
+
     # Phase 1 -------------------------------------------------------------------------------
     def admissibility(self, state: TrialState) -> Admissibility:
         for level, counts in enumerate(state.levels):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -148,3 +150,18 @@ def test_plausible_values_round_trip_through_any_accepted_unit(
     )
     measurement = to_canonical(item.code, reported, unit)
     assert measurement.value == pytest.approx(canonical_value, rel=1e-9, abs=1e-9)
+
+
+def test_measurement_describes_itself_for_evidence() -> None:
+    assert to_canonical("anc", 1500, "/µL").describe() == "1.5 10^9/L (reported 1500 /µL)"
+    assert to_canonical("platelets", 120, "10^9/L").describe() == "120 10^9/L"
+    assert to_canonical("inr", 1.1, "").describe() == "1.1"
+
+
+def test_numpy_numbers_are_numbers() -> None:
+    import numpy as np
+
+    # Arrays from pandas/numpy hand over numpy scalars; the API is typed float but accepts them.
+    count = cast(float, np.int64(120))
+    assert to_canonical("platelets", count, "10^9/L").value == 120
+    assert to_canonical("haemoglobin", np.float64(8.2), "g/dL").value == pytest.approx(82)

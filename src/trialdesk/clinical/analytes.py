@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 from trialdesk.clinical.errors import ClinicalValueError
 from trialdesk.clinical.units import convert, parse_unit
@@ -65,6 +66,13 @@ class Measurement:
     unit: str
     original_value: float
     original_unit: str
+
+    def describe(self) -> str:
+        """``"1.5 10^9/L (reported 1500 /µL)"``, for eligibility evidence."""
+        shown = _with_unit(self.value, self.unit)
+        if parse_unit(self.original_unit, field=self.analyte) == self.unit:
+            return shown
+        return f"{shown} (reported {_with_unit(self.original_value, self.original_unit)})"
 
 
 ANALYTES: tuple[Analyte, ...] = (
@@ -221,7 +229,7 @@ def _format(number: float) -> str:
 
 
 def _with_unit(number: float, unit: str) -> str:
-    return _format(number) if unit == "1" else f"{_format(number)} {unit}"
+    return _format(number) if unit in ("1", "") else f"{_format(number)} {unit}"
 
 
 def _fix_hint(item: Analyte, value: float, canonical_value: float) -> str:
@@ -259,7 +267,7 @@ def to_canonical(
     """
     item = analyte(analyte_code)
     where = field or item.code
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ClinicalValueError(f"{value!r} is not a number; enter a finite number", field=where)
     source = parse_unit(unit, field=where, accepted=item.accepted_units)
     canonical = convert(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from numbers import Real
 
 from trialdesk.clinical.errors import ClinicalValueError
 
@@ -47,7 +48,7 @@ class CreatinineClearance:
 
 
 def _number(value: float, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ClinicalValueError(f"{value!r} is not a number; enter a finite number", field=field)
     return float(value)
 

@@ -6,8 +6,9 @@
   (e.g. the CSCO guidelines).
 - NYHA functional class I-IV: The Criteria Committee of the New York Heart Association.
   Nomenclature and Criteria for Diagnosis of Diseases of the Heart and Great Vessels. 9th ed.
-  Boston: Little, Brown; 1994:253-256. Chinese: as in the standard Chinese textbook
-  《内科学》 (People's Medical Publishing House), 心力衰竭 chapter.
+  Boston: Little, Brown; 1994:253-256. Chinese: the usual textbook rendering (《诊断学》/《内科学》,
+  People's Medical Publishing House); editions word it slightly differently, so where they differ
+  the text here stays a close translation of the 1994 English.
 - mMRC dyspnoea grade 0-4: Bestall JC, Paul EA, Garrod R, et al. Usefulness of the Medical
   Research Council (MRC) dyspnoea scale as a measure of disability in patients with chronic
   obstructive pulmonary disease. Thorax 1999;54:581-586; the 0-4 numbering of Mahler DA,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 from trialdesk.clinical.analytes import analyte
 from trialdesk.clinical.errors import ClinicalValueError
@@ -34,7 +35,7 @@ class UlnMultiple:
 
 
 def _number(value: float, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ClinicalValueError(f"{value!r} is not a number; enter a finite number", field=field)
     return float(value)
 

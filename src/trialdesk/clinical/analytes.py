@@ -35,9 +35,9 @@ COUNT_UNITS = ("10^9/L", "10^3/µL", "/µL", "/mm3")
 CREATININE_G_PER_MOL = 113.12
 # Bilirubin C33H36N4O6, 584.66 g/mol (PubChem CID 5280352): 1 mg/dL = 17.1 µmol/L.
 BILIRUBIN_G_PER_MOL = 584.66
-# Haemoglobin reported in mmol/L counts the monomer (one haem, one globin chain), 16 114.5 g/mol,
-# so 1 g/dL = 0.6206 mmol/L (the convention of laboratories reporting Hb in mmol/L, e.g. the
-# Netherlands; ICSH reference method for haemiglobincyanide).
+# Haemoglobin reported in mmol/L counts the monomer, Hb(Fe): one haem with one globin chain,
+# 16 114.5 g/mol (a quarter of the 64 458 g/mol tetramer), so 1 g/dL = 0.6206 mmol/L; the
+# convention of laboratories that report Hb in mmol/L (e.g. in the Netherlands).
 HAEMOGLOBIN_MONOMER_G_PER_MOL = 16_114.5
 
 

@@ -6,8 +6,9 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from trialdesk.cli import decide_cmd, protocol_cmd, serve_cmd
+    from trialdesk.cli import decide_cmd, protocol_cmd, serve_cmd, simulate_cmd
 
     app.add_typer(protocol_cmd.app, name="protocol")
     serve_cmd.register(app)
     decide_cmd.register(app)
+    simulate_cmd.register(app)

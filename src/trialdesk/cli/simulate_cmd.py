@@ -228,6 +228,11 @@ def simulate(
         f"start at level {start}"
     )
     typer.echo(render_oc(oc, title))
+    if oc.method == "event-time monte-carlo":
+        typer.echo(
+            f"accrual: {arrivals_per_window:g} patients per DLT window on average (Poisson); "
+            "a DLT happens at a uniform time within the window"
+        )
 
 
 # compare -------------------------------------------------------------------------------------

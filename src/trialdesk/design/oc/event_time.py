@@ -51,22 +51,27 @@ class Accrual:
 
 @dataclass(slots=True)
 class _Patient:
+    """One patient; ``window_end`` is computed once so that every comparison with it agrees."""
+
     level: int
     entry: float
     dlt_time: float | None  # absolute time of the DLT, None when the patient has none
+    window_end: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.window_end = self.entry + 1.0
 
     def status(self, now: float) -> tuple[bool, float | None]:
         """(had a DLT by ``now``, followed fraction if still pending else None)."""
         if self.dlt_time is not None and self.dlt_time <= now:
             return True, None
-        followed = now - self.entry
-        if followed >= 1.0:
+        if now >= self.window_end:
             return False, None
-        return False, max(followed, 1e-9)
+        return False, min(max(now - self.entry, 1e-9), 1.0 - 1e-9)
 
     def next_event(self, now: float) -> float | None:
         """When this patient's outcome next changes after ``now`` (None: already known)."""
-        end = self.dlt_time if self.dlt_time is not None else self.entry + 1.0
+        end = self.dlt_time if self.dlt_time is not None else self.window_end
         return end if end > now else None
 
 

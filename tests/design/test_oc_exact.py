@@ -52,6 +52,55 @@ def test_three_plus_three_reaches_each_level_with_the_closed_form_probability(
         assert reached == pytest.approx(expected, abs=1e-12)
 
 
+def three_plus_three_selection(rates: tuple[float, ...]) -> list[float]:
+    """Closed-form P(MTD = none, level 1, ..., level K) of the 3+3 with de-escalation, by the
+    route of Lin & Shih 2001 (Biostatistics 2:203-215, "A+B designs with dose de-escalation"),
+    written here for A = B = 3, escalation on 0/3 or 1/6, exclusion on 2 or more DLTs.
+
+    A first visit to level j ends in one of: 0/3 then escalate (e0 = P0), 1/3 then 0/3 then
+    escalate (e1 = P1 P0), or failure (the level is excluded). The top level cannot escalate: it
+    succeeds with 0/3 then at most 1/3 more, or 1/3 then 0/3. After a failure at level k the
+    trial goes down: a level left at 1/6 is the MTD at once; a level left at 0/3 gets 3 more and
+    is the MTD with at most one DLT among them (s = P0 + P1), else it is excluded in turn.
+    """
+
+    def pk(p: float, k: int) -> float:
+        return math.comb(3, k) * p**k * (1 - p) ** (3 - k)
+
+    top = len(rates) - 1
+    e0 = [pk(p, 0) for p in rates]
+    e1 = [pk(p, 1) * pk(p, 0) for p in rates]
+    s = [pk(p, 0) + pk(p, 1) for p in rates]
+    fail = [1 - e0[j] - e1[j] for j in range(top)]
+    fail.append(1 - (e0[top] * s[top] + e1[top]))
+    reach = [math.prod(e0[j] + e1[j] for j in range(k)) for k in range(top + 1)]
+    selection = [0.0] * (top + 2)  # index 0: no MTD
+    selection[top + 1] = reach[top] * (e0[top] * s[top] + e1[top])
+    for k in range(top + 1):  # first failure at level k
+        for i in range(-1, k):  # the chain stops at level i (-1: every lower level excluded)
+            below = math.prod(e0[j] * (1 - s[j]) for j in range(i + 1, k))
+            if i < 0:
+                selection[0] += below * fail[k]
+            else:
+                success = e1[i] + e0[i] * s[i]
+                prefix = math.prod(e0[j] + e1[j] for j in range(i))
+                selection[i + 1] += prefix * success * below * fail[k]
+    return selection
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [RATES, (0.2, 0.33, 0.5, 0.1, 0.7), (0.01, 0.02, 0.04, 0.08, 0.16), (0.5, 0.6, 0.7, 0.8, 0.9)],
+)
+def test_three_plus_three_selection_equals_the_closed_form_to_1e_12(
+    rates: tuple[float, ...],
+) -> None:
+    closed = three_plus_three_selection(rates)
+    assert sum(closed) == pytest.approx(1.0, abs=1e-12)
+    (oc,) = operating_characteristics(make_design("3+3", n_levels=5), [rates], method="exact")
+    assert [oc.none_selected, *oc.selection] == pytest.approx(closed, abs=1e-12)
+
+
 # Brute force: every patient-by-patient outcome sequence, no merging of states -----------------
 def _enumerate(
     design: object, rates: tuple[float, ...]

@@ -89,6 +89,22 @@ def test_invalid_arguments_exit_2_with_a_clear_message(
     assert err.startswith("error: ") and message in err
 
 
+def test_simulate_the_design_of_the_builtin_protocol(capsys: pytest.CaptureFixture[str]) -> None:
+    """NCT06021067: 3+3 over 3 levels, at most 15 patients (docs/NCT06021067.md)."""
+    argv = ["simulate", "--protocol", "builtin", "--true-tox", "0.05,0.15,0.35", "--exact"]
+    payload = _json(capsys, [*argv, "--json"])
+    patients = payload["patients"]
+    assert isinstance(patients, list) and len(patients) == 3
+    mean_n = payload["mean_n"]
+    assert isinstance(mean_n, float) and mean_n <= 15
+    assert run([*argv, "--max-n", "12"]) == 2
+    assert "set by the protocol" in capsys.readouterr().err
+    assert run(["simulate", "--protocol", "builtin", "--true-tox", "0.1,0.2", "--exact"]) == 2
+    assert "has 3 dose levels" in capsys.readouterr().err
+    assert run(["simulate", "--true-tox", "0.1,0.2", "--exact"]) == 2
+    assert "either --design or --protocol" in capsys.readouterr().err
+
+
 def test_compare_writes_one_table_and_one_plot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

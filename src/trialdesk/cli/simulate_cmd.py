@@ -165,15 +165,55 @@ def render_oc(oc: OperatingCharacteristics, title: str) -> str:
     return "\n".join(lines)
 
 
+def _from_protocol(reference: str, n_rates: int) -> tuple[Design, int, int, int]:
+    """(design, cohort size, max N, start level from 1) of a protocol file, or of the built-in
+    NCT06021067 protocol for ``builtin``."""
+    from trialdesk.design.registry import design_from_protocol
+    from trialdesk.protocol import load_protocol
+
+    loaded = load_protocol(None if reference.strip().lower() == "builtin" else Path(reference))
+    protocol = loaded.protocol
+    built = design_from_protocol(protocol)
+    section = protocol.design
+    assert section is not None  # design_from_protocol refuses a protocol without one
+    if n_rates != built.n_levels:
+        raise TrialdeskError(
+            f"{n_rates} rates given but protocol {protocol.id} has {built.n_levels} dose levels; "
+            "give one rate per level",
+            field="--true-tox",
+        )
+    max_n = getattr(built, "max_n", None)
+    if not isinstance(max_n, int):
+        raise TrialdeskError(
+            f"protocol {protocol.id} sets no maximum sample size", field="max_sample_size"
+        )
+    return built, section.cohort_size, max_n, section.start_level
+
+
 def simulate(
-    design: DesignOpt,
     true_tox: Annotated[
         str, typer.Option(help="True DLT rate per level, e.g. 0.05,0.12,0.30,0.45,0.60.")
     ],
+    design: Annotated[
+        str | None,
+        typer.Option(help="3+3, boin, tite-boin, crm, mtpi2, keyboard or i3+3 (or --protocol)."),
+    ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            help="Simulate the design of a protocol file instead of --design ('builtin': the "
+            "built-in NCT06021067); cohort size, max N and start level come from it."
+        ),
+    ] = None,
     target: TargetOpt = None,
-    cohort_size: CohortOpt = 3,
-    max_n: MaxNOpt = 30,
-    start: StartOpt = 1,
+    cohort_size: Annotated[
+        int | None, typer.Option(help="Patients per cohort [default: 3].")
+    ] = None,
+    max_n: Annotated[
+        int | None,
+        typer.Option(help="Maximum sample size, a multiple of the cohort size [default: 30]."),
+    ] = None,
+    start: Annotated[int | None, typer.Option(help="Starting dose level [default: 1].")] = None,
     trials: TrialsOpt = None,
     seed: SeedOpt = 1,
     exact: ExactOpt = False,
@@ -198,17 +238,45 @@ def simulate(
 
     count = _check_method(exact, trials)
     rates = parse_rates(true_tox, "--true-tox")
-    built = _build(
-        design,
-        n_levels=len(rates),
-        target=target,
-        cohort_size=cohort_size,
-        max_n=max_n,
-        start=start,
-        n_stop=n_stop,
-        skeleton=skeleton,
-        model=model,
-    )
+    if (design is None) == (protocol is None):
+        raise TrialdeskError("give either --design or --protocol", field="--design")
+    if protocol is not None:
+        settings = {
+            "--cohort-size": cohort_size,
+            "--max-n": max_n,
+            "--start": start,
+            "--n-stop": n_stop,
+            "--skeleton": skeleton,
+            "--model": model,
+        }
+        given = [option for option, value in settings.items() if value is not None]
+        if given:
+            raise TrialdeskError(
+                f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} set by the protocol; "
+                "leave it out with --protocol",
+                field=given[0],
+            )
+        built, cohort_size, max_n, start = _from_protocol(protocol, len(rates))
+    else:
+        assert design is not None
+        cohort_size = 3 if cohort_size is None else cohort_size
+        max_n = 30 if max_n is None else max_n
+        start = 1 if start is None else start
+        built = _build(
+            design,
+            n_levels=len(rates),
+            target=target,
+            cohort_size=cohort_size,
+            max_n=max_n,
+            start=start,
+            n_stop=n_stop,
+            skeleton=skeleton,
+            model=model,
+        )
+    if target is not None and not 0 < target < 1:
+        raise TrialdeskError(
+            f"must be strictly between 0 and 1, e.g. 0.3 (got {target:g})", field="--target"
+        )
     (oc,) = operating_characteristics(
         built,
         [rates],

@@ -524,7 +524,7 @@ def compare(
                 target=target,
                 cohort_size=cohort_size,
                 max_n=max_n,
-                start=min(start, len(scenario.true_tox)),
+                start=start,
                 n_stop=n_stop,
                 skeleton=None,
                 model=None,

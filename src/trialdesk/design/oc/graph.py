@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -79,16 +80,6 @@ class CompiledDesign:
         totals: IntArray = self.treated.sum(axis=1, dtype=np.int32)
         return totals
 
-    def state(self, index: int) -> TrialState:
-        """The TrialState of state ``index`` (current level and last-cohort flag not stored:
-        this is for reading counts, e.g. in tests)."""
-        return TrialState(
-            levels=tuple(
-                LevelState(treated=int(n), dlts=int(y))
-                for n, y in zip(self.treated[index], self.dlts[index], strict=True)
-            )
-        )
-
 
 def _key(levels: tuple[tuple[int, int], ...], current: int, last_dlt: bool) -> _StateKey:
     return (levels, current, last_dlt)
@@ -110,8 +101,6 @@ def compile_design(design: Design, cohort_size: int | None = None) -> CompiledDe
     the design asks to wait for pending patients (it is time-to-event and needs the event-time
     simulation), or when it does not stop within MAX_PATIENTS patients / MAX_STATES states.
     """
-    import time
-
     began = time.perf_counter()
     size = _cohort_size(design, cohort_size)
     n_levels = design.n_levels

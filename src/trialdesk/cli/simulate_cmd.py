@@ -31,7 +31,6 @@ def register(app: typer.Typer) -> None:
 
 
 # Shared options ------------------------------------------------------------------------------
-DesignOpt = Annotated[str, typer.Option(help="3+3, boin, tite-boin, crm, mtpi2, keyboard or i3+3.")]
 TargetOpt = Annotated[
     float | None,
     typer.Option(
@@ -207,13 +206,13 @@ def simulate(
     ] = None,
     target: TargetOpt = None,
     cohort_size: Annotated[
-        int | None, typer.Option(help="Patients per cohort [default: 3].")
+        int | None, typer.Option(help="Patients per cohort (default 3).")
     ] = None,
     max_n: Annotated[
         int | None,
-        typer.Option(help="Maximum sample size, a multiple of the cohort size [default: 30]."),
+        typer.Option(help="Maximum sample size, a multiple of the cohort size (default 30)."),
     ] = None,
-    start: Annotated[int | None, typer.Option(help="Starting dose level [default: 1].")] = None,
+    start: Annotated[int | None, typer.Option(help="Starting dose level (default 1).")] = None,
     trials: TrialsOpt = None,
     seed: SeedOpt = 1,
     exact: ExactOpt = False,

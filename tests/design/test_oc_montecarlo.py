@@ -109,6 +109,22 @@ def test_tite_boin_with_fast_accrual_is_reproducible_and_stays_within_max_n() ->
     assert sum(first.selection) + first.none_selected == pytest.approx(1.0)
 
 
+def test_tite_boin_finishes_sooner_than_waiting_out_every_window() -> None:
+    """A design that waits for every DLT window needs at least one window per cohort (10 for
+    N = 30); TITE-BOIN with 6 arrivals per window does not wait that long. With slow accrual
+    the duration is the accrual time: 29 gaps of 1/rate windows plus the last window."""
+    tite = make_design("tite-boin", n_levels=5, target=0.3, max_n=30)
+    (fast,) = operating_characteristics(tite, [RATES], trials=300, seed=8)
+    assert fast.mean_duration is not None and fast.mean_duration < 10
+    (slow,) = operating_characteristics(
+        tite, [RATES], trials=300, seed=8, accrual=Accrual(arrivals_per_window=0.5)
+    )
+    assert slow.mean_duration is not None
+    assert slow.mean_duration == pytest.approx(29 * 2 + 1, rel=0.05)
+    boin = make_design("boin", n_levels=5, target=0.3, max_n=30)
+    assert operating_characteristics(boin, [RATES], method="exact")[0].mean_duration is None
+
+
 def test_accrual_must_be_positive() -> None:
     with pytest.raises(TrialdeskError, match="arrivals_per_window"):
         Accrual(arrivals_per_window=0)

@@ -153,6 +153,11 @@ def render_oc(oc: OperatingCharacteristics, title: str) -> str:
             f"treating above the true MTD {_percent(oc.treated_above_mtd)}% "
             f"(true MTD* = {where}: the highest level with true rate <= {oc.target:g})"
         )
+    if oc.mean_duration is not None:
+        lines.append(
+            f"mean trial duration {oc.mean_duration:.2f} DLT windows (first patient in to last "
+            "outcome known)"
+        )
     if oc.trials is not None:
         worst = max(oc.standard_error(p) for p in (*oc.selection, oc.none_selected))
         lines.append(
@@ -382,6 +387,7 @@ def comparison_rows(
         row["early_stop_pct"] = 100 * oc.early_stop
         above = oc.treated_above_mtd
         row["treated_above_mtd_pct"] = "" if above is None else 100 * above
+        row["mean_duration_windows"] = "" if oc.mean_duration is None else oc.mean_duration
         rows.append(row)
     return rows
 

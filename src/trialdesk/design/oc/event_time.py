@@ -80,6 +80,7 @@ class _TrialEnd:
     treated: tuple[int, ...]
     dlts: tuple[int, ...]
     mtd: int | None
+    duration: float
 
 
 def _state(patients: list[_Patient], n_levels: int, now: float, current: int) -> TrialState:
@@ -164,7 +165,8 @@ def _one_trial(
             dlt_time = now + float(dlt_fractions[index]) if has_dlt else None
             patients.append(_Patient(current, now, dlt_time))
         now += float(gaps[len(patients)]) if len(patients) < len(gaps) else 0.0
-    end = max([now, *((p.next_event(-1.0) or 0.0) for p in patients)])
+    # The trial ends when the last outcome is known (not at the next, unneeded arrival).
+    end = max((p.next_event(-1.0) or 0.0) for p in patients) if patients else now
     final = _state(patients, n_levels, end, current)
     if stopped and decision.mtd is None:
         mtd = None  # a safety stop: no level is recommended, whatever follows
@@ -174,6 +176,7 @@ def _one_trial(
         treated=tuple(level.treated for level in final.levels),
         dlts=tuple(level.dlts for level in final.levels),
         mtd=mtd,
+        duration=end - patients[0].entry if patients else 0.0,
     )
 
 
@@ -200,6 +203,7 @@ def simulate_event_time_oc(
     total_n = 0.0
     early = 0
     above = 0
+    duration = 0.0
     mtd_true = true_mtd(rates, target)
     first_above = 0 if mtd_true is None else mtd_true + 1
     chunks = [CHUNK] * (trials // CHUNK) + ([trials % CHUNK] if trials % CHUNK else [])
@@ -219,6 +223,7 @@ def simulate_event_time_oc(
                 dlt_fractions=dlt_fractions[i],
             )
             selection[0 if end.mtd is None else end.mtd + 1] += 1
+            duration += end.duration
             patients += end.treated
             dlts += end.dlts
             n = sum(end.treated)
@@ -240,4 +245,5 @@ def simulate_event_time_oc(
         early_stop=early / trials,
         treated_above_mtd=above / trials if target is not None else None,
         seed=seed,
+        mean_duration=duration / trials,
     )

@@ -93,6 +93,8 @@ class OperatingCharacteristics:
     trials: number of simulated trials (None for the exact method).
     true_mtd: 0-based, None when no level is at or below the target (or no target was given).
     treated_above_mtd: None when no target was given.
+    mean_duration: event-time simulation only: mean time from the first patient's arrival to
+        the last outcome, in DLT windows (None where time is not simulated).
     """
 
     design: str
@@ -109,6 +111,7 @@ class OperatingCharacteristics:
     early_stop: float
     treated_above_mtd: float | None
     seed: int | None = None
+    mean_duration: float | None = None
 
     @property
     def n_levels(self) -> int:

@@ -513,7 +513,7 @@ def compare(
     from trialdesk.design.registry import canonical_name
 
     count = _check_method(exact, trials)
-    names = [canonical_name(part) for part in designs.split(",") if part.strip()]
+    names = list(dict.fromkeys(canonical_name(part) for part in designs.split(",") if part.strip()))
     if not names:
         raise TrialdeskError("give at least one design, e.g. 3+3,boin", field="--designs")
     cases = parse_scenarios(scenarios)

@@ -1,0 +1,202 @@
+"""The append-only audit log: who changed what, when, from which value to which, and why.
+
+Entries are never updated or deleted. Three guards: the ORM refuses (mapper and bulk-statement
+events), the database refuses (triggers made by the first migration), and each row carries a
+sha256 hash chained to the previous row, so any change that slips past both is detectable with
+:func:`verify_audit_chain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from pathlib import PurePath
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session
+
+from trialdesk.store.clock import as_utc, utc_now
+from trialdesk.store.errors import AuditLogIsAppendOnly, StoreError
+from trialdesk.store.models import AuditEntry
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first entry."""
+
+_APPEND_ONLY = (
+    "audit entries cannot be changed or deleted; the audit log is append-only. "
+    "To correct a mistake, record a new change with a reason"
+)
+# Serialises writers of the chain on PostgreSQL (SQLite allows one writer at a time anyway).
+_POSTGRES_AUDIT_LOCK = 0x6175_6469_74  # "audit"
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: str,
+    entity: str,
+    entity_id: str,
+    field: str | None,
+    old: object,
+    new: object,
+    reason: str,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Append one change to the log (flushed, so it has its id) and return it.
+
+    ``old`` and ``new`` are stored as JSON text; dates, decimals, enums and UUIDs become strings.
+    """
+    for name, value in (("actor", actor), ("entity", entity), ("entity_id", entity_id)):
+        if not value or not value.strip():
+            raise StoreError(f"the audit entry needs a non-empty {name}", field=name)
+    if not reason or not reason.strip():
+        raise StoreError(
+            "every change needs a reason (why was it made?); give a short explanation such as "
+            "'transcription error corrected from source document'",
+            field="reason",
+        )
+    at = as_utc(now, field="now") if now is not None else utc_now()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
+    last_hash = session.scalars(
+        select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).one_or_none()
+    entry = AuditEntry(
+        at=at,
+        actor=actor,
+        entity=entity,
+        entity_id=entity_id,
+        field=field,
+        old_value=to_json_text(old, field="old"),
+        new_value=to_json_text(new, field="new"),
+        reason=reason.strip(),
+        prev_hash=last_hash or GENESIS_HASH,
+    )
+    entry.row_hash = entry_hash(entry)
+    session.add(entry)
+    session.flush([entry])
+    return entry
+
+
+def audit_trail(
+    session: Session, entity: str | None = None, entity_id: str | None = None
+) -> list[AuditEntry]:
+    """Entries oldest first, optionally only those of one entity type and/or one record."""
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    """One place where the audit log is not what was written."""
+
+    entry_id: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"audit entry #{self.entry_id}: {self.problem}"
+
+
+def verify_audit_chain(session: Session) -> list[ChainProblem]:
+    """Every break in the hash chain; an empty list means the log is intact.
+
+    A changed row no longer matches its own hash; a removed or inserted row breaks the link
+    to its neighbour. (Removing the newest rows leaves no trace in the chain itself.)
+    """
+    problems: list[ChainProblem] = []
+    expected_prev = GENESIS_HASH
+    for entry in session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
+    ):
+        if entry.prev_hash != expected_prev:
+            problems.append(
+                ChainProblem(
+                    entry.id,
+                    "does not follow the entry before it (an entry was removed or inserted)",
+                )
+            )
+        if entry_hash(entry) != entry.row_hash:
+            problems.append(
+                ChainProblem(entry.id, "its content does not match its hash (it was altered)")
+            )
+        expected_prev = entry.row_hash
+    return problems
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """sha256 over the entry's content and the previous entry's hash."""
+    content = {
+        "prev_hash": entry.prev_hash,
+        "at": as_utc(entry.at).isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "field": entry.field,
+        "old_value": entry.old_value,
+        "new_value": entry.new_value,
+        "reason": entry.reason,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def to_json_text(value: object, *, field: str = "value") -> str:
+    """``value`` as canonical JSON text (keys sorted, non-ASCII kept readable)."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_jsonable)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(
+            f"cannot store {type(value).__name__} in the audit log ({exc}); "
+            "pass plain values (text, numbers, booleans, dates, lists, dicts)",
+            field=field,
+        ) from None
+
+
+def from_json_text(stored: str) -> Any:
+    """A stored old/new value back as Python (dates come back as ISO text)."""
+    return json.loads(stored)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat() if value.tzinfo is not None else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID | PurePath):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(_mapper: Mapper[AuditEntry], _connection: Any, entry: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"{_APPEND_ONLY} (entry #{entry.id})")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(_mapper: Mapper[AuditEntry], _connection: Any, entry: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"{_APPEND_ONLY} (entry #{entry.id})")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.class_ is AuditEntry:
+        raise AuditLogIsAppendOnly(_APPEND_ONLY)

@@ -1,0 +1,11 @@
+"""Errors of the store layer: problems a user or operator can fix (URL, missing reason, ...)."""
+
+from trialdesk.errors import TrialdeskError
+
+
+class StoreError(TrialdeskError):
+    """A persistence problem described so that the reader knows what to change."""
+
+
+class AuditLogIsAppendOnly(StoreError):
+    """Someone tried to change or remove an audit entry; corrections are new entries instead."""

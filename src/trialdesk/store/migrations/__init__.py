@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package so that no alembic.ini is needed to upgrade."""

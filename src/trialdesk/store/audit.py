@@ -80,7 +80,7 @@ def record_change(
     )
     entry.row_hash = entry_hash(entry)
     session.add(entry)
-    session.flush([entry])
+    session.flush()
     return entry
 
 

@@ -1,0 +1,1 @@
+"""The web door: FastAPI JSON API under /api, server-rendered pages, health check."""

@@ -1,0 +1,129 @@
+"""The FastAPI application factory.
+
+`create_app()` loads the protocol (the built-in NCT06021067 unless a file is given), brings the
+database to the latest schema and records the exact protocol text it runs, then serves pages
+and the JSON API. Everything the pages show comes from the same use-cases the API offers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
+from markupsafe import Markup, escape
+
+from trialdesk import __version__
+from trialdesk.errors import TrialdeskError
+from trialdesk.protocol import LoadedProtocol, load_protocol
+from trialdesk.protocol.summary import summarise
+from trialdesk.web.i18n import normalise_lang, translate
+from trialdesk.web.runtime import Runtime
+
+_PACKAGE = resources.files("trialdesk.web")
+
+
+def create_app(
+    *, protocol_path: str | Path | None = None, database_url: str | None = None
+) -> FastAPI:
+    """A ready app. ``database_url`` overrides TRIALDESK_DATABASE_URL / the default SQLite file."""
+    loaded = load_protocol(protocol_path)
+    runtime = Runtime.start(loaded, database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    # FastAPIOffline serves /docs and /redoc from packaged files: no CDN, nothing downloaded.
+    app = FastAPIOffline(
+        title="trialdesk",
+        version=__version__,
+        summary=f"Trial desk for {loaded.protocol.id}",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    templates = Jinja2Templates(directory=str(_PACKAGE.joinpath("templates")))
+    templates.env.filters["powers"] = superscript_powers
+    app.mount("/static", StaticFiles(directory=str(_PACKAGE.joinpath("static"))), name="static")
+
+    @app.exception_handler(TrialdeskError)
+    async def _problem(_: Request, exc: TrialdeskError) -> JSONResponse:
+        return JSONResponse(
+            status_code=400,
+            content={
+                "title": "Request cannot be processed",
+                "detail": str(exc),
+                "field": exc.field,
+            },
+            media_type="application/problem+json",
+        )
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(
+        request: Request, lang: str | None = None, weight: float | None = None
+    ) -> HTMLResponse:
+        chosen = normalise_lang(lang or request.headers.get("accept-language"))
+        summary = summarise(loaded.protocol, weight_kg=weight, lang=chosen)
+        return templates.TemplateResponse(
+            request,
+            "home.html",
+            {
+                "s": summary,
+                "lang": chosen,
+                "t": lambda text, **kw: translate(text, chosen, **kw),
+                "protocol_id": loaded.protocol.id,
+                "sha256": loaded.sha256,
+                "version": __version__,
+            },
+        )
+
+    @app.get("/api/protocol", tags=["protocol"])
+    def api_protocol(weight: float | None = None, lang: str = "en") -> dict[str, Any]:
+        """The protocol the desk runs: the full validated model, its hash and a readable summary."""
+        return protocol_document(loaded, weight_kg=weight, lang=normalise_lang(lang))
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz(request: Request) -> JSONResponse:
+        """Liveness and database reachability (503 when the database cannot be reached)."""
+        current: Runtime = request.app.state.runtime
+        database_ok, detail = current.database_ok()
+        body = {
+            "status": "ok" if database_ok else "degraded",
+            "database": "ok" if database_ok else detail,
+            "protocol": loaded.protocol.id,
+            "protocol_sha256": loaded.sha256,
+            "version": __version__,
+        }
+        return JSONResponse(body, status_code=200 if database_ok else 503)
+
+    return app
+
+
+_POWER = re.compile(r"10\^(-?\d+)")
+
+
+def superscript_powers(value: object) -> Markup:
+    """'2.0×10^7 cells' -> '2.0×10<sup>7</sup> cells', the rest escaped."""
+    return Markup(_POWER.sub(r"10<sup>\1</sup>", str(escape(value))))
+
+
+def protocol_document(
+    loaded: LoadedProtocol, *, weight_kg: float | None, lang: str
+) -> dict[str, Any]:
+    return {
+        "id": loaded.protocol.id,
+        "version": loaded.protocol.version,
+        "sha256": loaded.sha256,
+        "protocol": loaded.protocol.model_dump(mode="json"),
+        "summary": asdict(summarise(loaded.protocol, weight_kg=weight_kg, lang=lang)),
+    }

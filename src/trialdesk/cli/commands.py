@@ -6,7 +6,15 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from trialdesk.cli import ctcae_cmd, db_cmd, decide_cmd, protocol_cmd, serve_cmd, simulate_cmd
+    from trialdesk.cli import (
+        calc_cmd,
+        ctcae_cmd,
+        db_cmd,
+        decide_cmd,
+        protocol_cmd,
+        serve_cmd,
+        simulate_cmd,
+    )
 
     app.add_typer(protocol_cmd.app, name="protocol")
     serve_cmd.register(app)
@@ -14,3 +22,4 @@ def register(app: typer.Typer) -> None:
     simulate_cmd.register(app)
     app.add_typer(ctcae_cmd.app, name="ctcae")
     app.add_typer(db_cmd.app, name="db")
+    app.add_typer(calc_cmd.app, name="calc")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from trialdesk.store.clock import UTCDateTime, utc_now
@@ -76,3 +76,33 @@ class AuditEntry(Base):
 
     def __repr__(self) -> str:
         return f"AuditEntry(#{self.id} {self.entity}/{self.entity_id} {self.field} by {self.actor})"
+
+
+class Screening(Base):
+    """One eligibility screening as it was done: the input exactly as received, the screening
+    date, the protocol text and software version used, who and when, and the result.
+
+    A clinical record: appended, never changed or removed (the database refuses, like the audit
+    log), so that ``trialdesk screen --replay`` can re-run it later.
+    """
+
+    __tablename__ = "screenings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    protocol_version_id: Mapped[int] = mapped_column(
+        ForeignKey("protocol_versions.id", name="fk_screenings_protocol_version"), index=True
+    )
+    protocol_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
+    software_version: Mapped[str] = mapped_column(String(100))
+    input_format: Mapped[str] = mapped_column(String(20))
+    input_text: Mapped[str] = mapped_column(Text)
+    screening_date: Mapped[date] = mapped_column(Date)
+    verdict: Mapped[str] = mapped_column(String(30))
+    result_json: Mapped[str] = mapped_column(Text)
+    screened_by: Mapped[str] = mapped_column(String(100))
+    screened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return (
+            f"Screening(#{self.id} {self.verdict} on {self.screening_date} by {self.screened_by})"
+        )

@@ -88,6 +88,7 @@ def test_recording_a_screening_writes_an_audit_entry(session: Session) -> None:
     [
         ({"input_format": "hl7v2"}, "input_format"),
         ({"screened_by": "  "}, "screened_by"),
+        ({"screened_by": "x" * 101}, "screened_by"),
         ({"result_json": "not json"}, "result_json"),
         ({"result_json": '{"criteria": []}'}, "result_json"),
         ({"protocol_version_id": 999}, "protocol_version_id"),

@@ -24,6 +24,7 @@ AUDIT_ENTITY: Final = "screening"
 INPUT_FORMATS: Final = ("trialdesk", "fhir-r4")
 """``trialdesk``: trialdesk's own screening record (JSON); ``fhir-r4``: a FHIR R4 Bundle."""
 MAX_PAGE_SIZE: Final = 200
+MAX_NAME_LENGTH: Final = 100
 
 _APPEND_ONLY = (
     "a screening is a clinical record and cannot be changed or deleted; "
@@ -72,6 +73,12 @@ def record_screening(
         )
     if not screened_by or not screened_by.strip():
         raise StoreError("a screening needs the name of who did it", field="screened_by")
+    if len(screened_by.strip()) > MAX_NAME_LENGTH:
+        raise StoreError(
+            f"is {len(screened_by.strip())} characters; use a user name of at most "
+            f"{MAX_NAME_LENGTH}",
+            field="screened_by",
+        )
     if not software_version.strip():
         raise StoreError("a screening needs the software version", field="software_version")
     verdict = _verdict_of(result_json)

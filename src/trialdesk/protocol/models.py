@@ -11,40 +11,24 @@ import datetime as dt
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from trialdesk.protocol.base import Sourced, Strict, Text
+from trialdesk.protocol.criteria import (
+    CODE_SYSTEMS,
+    LAB_ANALYTES,
+    CodeSystem,
+    Expr,
+    History,
+    Judgement,
+    MedicationCategory,
+    facts_of,
+    walk,
+)
 
 Identifier = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 ]
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors (a typo in a protocol file must never be silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(Strict):
-    """A text shown to people, in English and Simplified Chinese."""
-
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1, description="Simplified Chinese")
-
-    def get(self, lang: str) -> str:
-        return self.zh if lang.lower().startswith("zh") else self.en
-
-
-class Sourced(Strict):
-    """Mixin for a value that may be an assumption rather than a registered fact."""
-
-    assumption: bool = False
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _assumption_needs_note(self) -> Sourced:
-        if self.assumption and not (self.note and self.note.strip()):
-            raise ValueError("an assumption needs a note saying what was assumed and why")
-        return self
 
 
 Phase = Literal["EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"]
@@ -207,8 +191,27 @@ class Design(Sourced):
     rules: Text | None = None
 
 
+class SubCriterion(Strict):
+    """A part of a criterion evaluated on its own, with an id under its parent (``I4a.anc``)."""
+
+    id: Identifier
+    text: Text
+    rule: Expr
+
+    @property
+    def facts(self) -> list[str]:
+        """The patient facts this sub-criterion reads (see :func:`facts_of`)."""
+        return facts_of(self.rule)
+
+
 class Criterion(Strict):
-    """One eligibility criterion. ``computable`` is False until it has a machine-readable form."""
+    """One eligibility criterion, with its computable form when it has one.
+
+    The computable form is either one ``rule`` or a list of ``sub`` criteria combined by
+    ``combine`` (``all`` for inclusions such as I4a, ``any`` for exclusions such as E8). For an
+    exclusion, a rule states the excluding condition: met means the patient is excluded.
+    Whatever data cannot decide is a ``judgement`` node: the question goes to the investigator.
+    """
 
     id: Identifier
     kind: Literal["inclusion", "exclusion"]
@@ -216,6 +219,119 @@ class Criterion(Strict):
     registry_text: str | None = Field(default=None, description="the record's own wording")
     computable: bool = False
     note: str | None = None
+    rule: Expr | None = None
+    sub: list[SubCriterion] = Field(default_factory=list)
+    combine: Literal["all", "any"] = "all"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _computable_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "computable" not in data:
+            return {**data, "computable": bool(data.get("rule") or data.get("sub"))}
+        return data
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Criterion:
+        if self.rule is not None and self.sub:
+            raise ValueError(f"criterion {self.id}: give either a rule or sub-criteria, not both")
+        has_form = self.rule is not None or bool(self.sub)
+        if self.computable and not has_form:
+            raise ValueError(
+                f"criterion {self.id}: computable is true but there is no rule or sub-criteria; "
+                "add one, or set computable: false"
+            )
+        if has_form and not self.computable:
+            raise ValueError(f"criterion {self.id}: has a rule, so computable must be true")
+        for item in self.sub:
+            if not item.id.startswith(f"{self.id}."):
+                raise ValueError(
+                    f"sub-criterion {item.id} of {self.id}: its id must start with '{self.id}.'"
+                )
+        _require_unique([item.id for item in self.sub], "sub-criterion id")
+        return self
+
+    @property
+    def rules(self) -> list[Expr]:
+        """Every rule of the criterion (its own, or its sub-criteria's)."""
+        return [self.rule] if self.rule is not None else [item.rule for item in self.sub]
+
+    @property
+    def facts(self) -> list[str]:
+        """The patient facts the criterion needs, in first-use order."""
+        found: dict[str, None] = {}
+        for rule in self.rules:
+            found.update(dict.fromkeys(facts_of(rule)))
+        return list(found)
+
+    @property
+    def ids(self) -> list[str]:
+        """This criterion's id followed by its sub-criteria's ids."""
+        return [self.id, *(item.id for item in self.sub)]
+
+
+class CodeSet(Sourced):
+    """Codes that stand for one clinical concept, per code system.
+
+    ICD-10 and ATC codes match by prefix (``I21`` covers ``I21.4``); other systems exactly.
+    ``category`` makes the set classify medications (e.g. ATC B01AA as ``anticoagulant``).
+    """
+
+    id: Identifier
+    text: Text
+    codes: dict[CodeSystem, list[str]] = Field(min_length=1)
+    category: MedicationCategory | None = None
+
+    @field_validator("codes")
+    @classmethod
+    def _non_empty(cls, codes: dict[CodeSystem, list[str]]) -> dict[CodeSystem, list[str]]:
+        for system, values in codes.items():
+            if not values or not all(str(v).strip() for v in values):
+                raise ValueError(
+                    f"code system {system} lists no codes; add codes or remove it "
+                    f"(systems: {', '.join(CODE_SYSTEMS)})"
+                )
+        return codes
+
+
+class SampleRule(Strict):
+    """A laboratory sample only counts when none of ``categories`` was given in the
+    ``days_before`` days before it (the day of the sample included, as the order is unknown)."""
+
+    analytes: list[str] = Field(min_length=1)
+    categories: list[MedicationCategory] = Field(min_length=1)
+    days_before: int = Field(ge=1, le=365)
+    text: Text
+
+    @field_validator("analytes")
+    @classmethod
+    def _labs(cls, analytes: list[str]) -> list[str]:
+        unknown = [a for a in analytes if a not in LAB_ANALYTES]
+        if unknown:
+            raise ValueError(
+                f"unknown laboratory analytes {unknown}; use some of: {', '.join(LAB_ANALYTES)}"
+            )
+        return analytes
+
+
+class ScreeningRules(Sourced):
+    """Protocol-wide screening rules: how old a laboratory result may be, which treatments
+    invalidate a sample, and which body weight the Cockcroft-Gault equation uses."""
+
+    labs_within_days: int = Field(default=7, ge=0, le=365)
+    sample_rules: list[SampleRule] = Field(default_factory=list)
+    crcl_weight: Literal["actual", "ideal", "adjusted"] = "actual"
+
+
+class Tension(Strict):
+    """Criteria that contradict each other for some patients (I4c admits patients on
+    anticoagulants, E10 excludes them). When ``when`` holds, a failing result of a ``hold``
+    (sub-)criterion is not counted as failing: the verdict is ``needs_review`` instead."""
+
+    id: Identifier
+    between: list[Identifier] = Field(min_length=2)
+    when: Expr
+    hold: list[Identifier] = Field(min_length=1)
+    text: Text
 
 
 class Endpoint(Sourced):
@@ -249,6 +365,9 @@ class Protocol(Strict):
     design: Design | None = None
     max_sample_size: int | None = Field(default=None, gt=0)
     criteria: list[Criterion] = Field(default_factory=list)
+    code_sets: list[CodeSet] = Field(default_factory=list)
+    screening: ScreeningRules = ScreeningRules()
+    tensions: list[Tension] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -261,7 +380,8 @@ class Protocol(Strict):
         amounts = [d.amount for d in self.doses]
         if any(b <= a for a, b in pairwise(amounts)):
             raise ValueError("doses: each level's amount must be larger than the level below it")
-        _require_unique([c.id for c in self.criteria], "criteria id")
+        _require_unique([i for c in self.criteria for i in c.ids], "criteria id")
+        _check_references(self)
         _require_unique([e.id for e in self.endpoints], "endpoint id")
         if self.design is not None and self.design.start_level > max(len(self.doses), 1):
             raise ValueError(
@@ -302,6 +422,31 @@ class Protocol(Strict):
         found: list[tuple[str, str]] = []
         _collect_assumptions(self, "", found)
         return found
+
+
+def _check_references(protocol: Protocol) -> None:
+    """Every code set a rule names exists, judgement ids are unique, tensions name criteria."""
+    code_sets = {c.id for c in protocol.code_sets}
+    _require_unique([c.id for c in protocol.code_sets], "code set id")
+    rules = [rule for c in protocol.criteria for rule in c.rules]
+    rules += [t.when for t in protocol.tensions]
+    judgements: list[str] = []
+    for rule in rules:
+        for node in walk(rule):
+            if isinstance(node, History) and node.code_set not in code_sets:
+                raise ValueError(
+                    f"a rule uses code set {node.code_set!r}, which code_sets does not declare; "
+                    f"declared: {', '.join(sorted(code_sets)) or 'none'}"
+                )
+            if isinstance(node, Judgement):
+                judgements.append(node.id)
+    _require_unique(judgements, "judgement id")
+    ids = {i for c in protocol.criteria for i in c.ids}
+    _require_unique([t.id for t in protocol.tensions], "tension id")
+    for tension in protocol.tensions:
+        unknown = [i for i in (*tension.between, *tension.hold) if i not in ids]
+        if unknown:
+            raise ValueError(f"tension {tension.id} names unknown criteria {unknown}")
 
 
 def _require_unique(values: list[str], what: str) -> None:

@@ -1,0 +1,66 @@
+"""Reading a screening record in trialdesk's own format from a file or text (JSON or YAML)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from trialdesk.eligibility.record import ScreeningRecord
+from trialdesk.errors import TrialdeskError
+
+__all__ = ["load_record", "parse_record_text"]
+
+
+def parse_record_text(text: str, source: str = "<record>") -> Any:
+    """JSON or YAML text -> plain data (JSON is YAML, but JSON errors read better as JSON)."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TrialdeskError(
+                f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise TrialdeskError(
+            f"{source}: not valid YAML{where}; check indentation and quoting"
+        ) from None
+
+
+def load_record(path_or_text: str | Path) -> ScreeningRecord:
+    """A screening record from a file path or from JSON/YAML text.
+
+    A :class:`~pathlib.Path`, or a string naming an existing file, is read as a file; any other
+    string is parsed as the record itself. Raises :class:`RecordError` listing every problem
+    with its field, or :class:`TrialdeskError` for unreadable input.
+    """
+    text, source = _text(path_or_text)
+    data = parse_record_text(text, source)
+    if not isinstance(data, dict):
+        raise TrialdeskError(
+            f"{source}: a screening record is a mapping (keys such as screening_date:, labs:)"
+        )
+    return ScreeningRecord.from_data(data)
+
+
+def _text(path_or_text: str | Path) -> tuple[str, str]:
+    if isinstance(path_or_text, Path) or (
+        "\n" not in path_or_text and len(path_or_text) < 4096 and Path(path_or_text).is_file()
+    ):
+        file = Path(path_or_text)
+        try:
+            return file.read_text(encoding="utf-8"), str(file)
+        except FileNotFoundError:
+            raise TrialdeskError(f"no such file: {file}; check the path") from None
+        except IsADirectoryError:
+            raise TrialdeskError(f"{file} is a folder; give a screening record file") from None
+        except UnicodeDecodeError:
+            raise TrialdeskError(f"{file} is not UTF-8 text; save it as UTF-8") from None
+    return str(path_or_text), "<record>"

@@ -44,7 +44,7 @@ def _screen(session: Session, **overrides: object) -> Screening:
     values: dict[str, object] = {
         "protocol_version_id": _protocol_version_id(session),
         "software_version": "0.1.0",
-        "input_format": "trialdesk",
+        "input_format": "record",
         "input_text": INPUT_TEXT,
         "screening_date": date(2026, 11, 20),
         "result_json": RESULT_TEXT,
@@ -179,8 +179,9 @@ def test_the_database_refuses_raw_sql_update_and_delete(engine: Engine, statemen
 def test_postgresql_refuses_truncate(postgres_database_url: str) -> None:
     engine = make_engine(postgres_database_url)
     upgrade_to_head(engine)
+    # CASCADE: without it PostgreSQL refuses earlier, as participant_screenings references it.
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
-        connection.execute(text("TRUNCATE screenings"))
+        connection.execute(text("TRUNCATE screenings CASCADE"))
     engine.dispose()
 
 

@@ -21,8 +21,9 @@ from trialdesk.store.errors import StoreError
 from trialdesk.store.models import ProtocolVersion, Screening
 
 AUDIT_ENTITY: Final = "screening"
-INPUT_FORMATS: Final = ("trialdesk", "fhir-r4")
-"""``trialdesk``: trialdesk's own screening record (JSON); ``fhir-r4``: a FHIR R4 Bundle."""
+INPUT_FORMATS: Final = ("record", "fhir")
+"""``record``: trialdesk's own screening-record format; ``fhir``: a FHIR R4 Bundle (the names
+of :data:`trialdesk.eligibility.screening_input.InputFormat`)."""
 MAX_PAGE_SIZE: Final = 200
 MAX_NAME_LENGTH: Final = 100
 

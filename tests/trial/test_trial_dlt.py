@@ -188,3 +188,12 @@ def test_patients_by_level() -> None:
     assert level2.patients[0].window == DltWindow(
         date(2024, 3, 25), date(2024, 3, 25) + timedelta(30)
     )
+
+
+def test_haematological_lab_terms_outside_the_blood_soc_need_grade_4() -> None:
+    # CTCAE v5.0 files "Neutrophil count decreased" (10029366) under Investigations, not under
+    # Blood and lymphatic system disorders; the built-in rule 1 names it among its exclusions.
+    rules = _dlt().definition.rules
+    assert match_dlt(_ae(10029366, 3, "definite"), rules, _window()) is None
+    match = match_dlt(_ae(10029366, 4, "definite"), rules, _window())
+    assert match is not None and match.number == 2

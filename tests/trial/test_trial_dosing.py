@@ -54,3 +54,12 @@ def test_tolerance_must_be_a_fraction() -> None:
     planned = planned_dose(builtin_protocol().protocol, 1, 60)
     with pytest.raises(TrialdeskError, match="not a fraction"):
         maximum_allowed(planned, 10)
+
+
+def test_builtin_tolerance_is_a_marked_assumption() -> None:
+    protocol = builtin_protocol().protocol
+    tolerance = protocol.dose_tolerance
+    assert tolerance.assumption and tolerance.above_fraction == 0.1
+    planned = planned_dose(protocol, 2, 60)
+    with pytest.raises(TrialdeskError, match="above the assigned dose"):
+        check_amount_given(planned, 6.7e7, tolerance.above_fraction)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from trialdesk.errors import TrialdeskError
+from trialdesk.protocol import builtin_protocol
 from trialdesk.trial.sae import (
     ReportState,
     SaeCriterion,
@@ -90,3 +91,9 @@ def test_bad_clock_inputs_are_refused() -> None:
         report_status(KNOWN, 0, as_of=KNOWN)
     with pytest.raises(TrialdeskError, match="before the SAE was known"):
         report_status(KNOWN, 24, as_of=KNOWN, reported_at=KNOWN - timedelta(hours=1))
+
+
+def test_builtin_protocol_reports_saes_within_24_hours_as_a_marked_assumption() -> None:
+    # Issue 5: "An SAE starts a 24-hour reporting clock"; the public record itself is silent.
+    safety = builtin_protocol().protocol.safety
+    assert safety is not None and safety.sae_report_hours == 24 and safety.assumption

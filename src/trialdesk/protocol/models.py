@@ -112,6 +112,21 @@ class DoseRounding(Sourced):
     significant_figures: int = Field(default=3, ge=1, le=6)
 
 
+class DoseTolerance(Sourced):
+    """How far above the planned per-patient amount a recorded dose still is the assigned dose
+    (cells are counted, not weighed); a larger amount is refused as a dose above the level."""
+
+    above_fraction: float = Field(default=0.0, ge=0, lt=1)
+
+
+class Safety(Sourced):
+    """Safety reporting duties of the site."""
+
+    sae_report_hours: int = Field(
+        gt=0, le=720, description="hours from learning of an SAE to reporting it"
+    )
+
+
 class Administrations(Sourced):
     count: int = Field(ge=1, le=100)
     interval_days: int = Field(ge=0, le=365)
@@ -359,9 +374,11 @@ class Protocol(Strict):
     standard_treatment: list[ConcomitantTreatment] = Field(default_factory=list)
     doses: list[DoseLevel] = Field(default_factory=list)
     dose_rounding: DoseRounding = DoseRounding()
+    dose_tolerance: DoseTolerance = DoseTolerance()
     reference_weight_kg: float = Field(default=60.0, gt=0, le=300)
     schedule: Schedule | None = None
     dlt: Dlt | None = None
+    safety: Safety | None = None
     design: Design | None = None
     max_sample_size: int | None = Field(default=None, gt=0)
     criteria: list[Criterion] = Field(default_factory=list)

@@ -9,3 +9,7 @@ class StoreError(TrialdeskError):
 
 class AuditLogIsAppendOnly(StoreError):
     """Someone tried to change or remove an audit entry; corrections are new entries instead."""
+
+
+class ClinicalRecordsAreNeverDeleted(StoreError):
+    """Someone tried to delete a clinical row; a record entered by mistake is voided instead."""

@@ -1,0 +1,207 @@
+"""Audited writes of clinical records: create, correct with a reason, void with a reason.
+
+Every change to a clinical row goes through here so that the audit log always says who changed
+which field, when (from the trial's clock), from which value to which, and why. Nothing is
+deleted: a record entered by mistake is voided and stays, with its reason, in the trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from trialdesk.errors import TrialdeskError
+from trialdesk.store.audit import record_change
+from trialdesk.store.models import NAME_LENGTH, AuditEntry, Base, Voidable
+from trialdesk.trial.clock import Clock
+
+RowT = TypeVar("RowT", bound=Base)
+
+PROTECTED_FIELDS: Final = frozenset(
+    {
+        "id",
+        "participant_id",
+        "created_at",
+        "created_by",
+        "recorded_at",
+        "recorded_by",
+        "voided_at",
+        "void_reason",
+    }
+)
+"""Fields no correction may change: identity, provenance, and voiding (use :func:`void`)."""
+
+
+def create(
+    session: Session, row: RowT, *, actor: str, clock: Clock, reason: str = "recorded"
+) -> RowT:
+    """Store a new record and audit it (field None, old None, new = every column's value).
+
+    ``recorded_at`` / ``recorded_by`` (or ``created_at`` / ``created_by``) are filled from the
+    clock and ``actor`` when the row has them and they are not set yet.
+    """
+    who = check_actor(actor)
+    why = check_reason(reason)
+    at = clock.now()
+    for at_field, by_field in (("recorded_at", "recorded_by"), ("created_at", "created_by")):
+        if hasattr(row, at_field) and getattr(row, at_field) is None:
+            setattr(row, at_field, at)
+        if hasattr(row, by_field) and getattr(row, by_field) is None:
+            setattr(row, by_field, who)
+    session.add(row)
+    session.flush()
+    record_change(
+        session,
+        actor=who,
+        entity=audit_entity(row),
+        entity_id=str(row_id(row)),
+        field=None,
+        old=None,
+        new=snapshot(row),
+        reason=why,
+        now=at,
+    )
+    return row
+
+
+def update(
+    session: Session,
+    row: Base,
+    changes: Mapping[str, object],
+    *,
+    actor: str,
+    reason: str,
+    clock: Clock,
+) -> list[AuditEntry]:
+    """Correct fields of a stored record; one audit entry per field whose value changes.
+
+    Refused without a reason, on a voided record, and for unknown or protected fields
+    (:data:`PROTECTED_FIELDS`). Fields given with their current value are skipped; if none
+    changes, nothing is written and the list is empty.
+    """
+    who = check_actor(actor)
+    why = check_reason(reason)
+    if isinstance(row, Voidable) and row.voided:
+        raise TrialdeskError(
+            f"{describe(row)} was voided ({row.void_reason}); a voided record cannot be "
+            "corrected. Record it anew instead",
+            field="id",
+        )
+    columns = column_names(row)
+    for name in changes:
+        if name not in columns:
+            raise TrialdeskError(
+                f"{describe(row)} has no field {name!r}; fields: {', '.join(sorted(columns))}",
+                field=name,
+            )
+        if name in PROTECTED_FIELDS:
+            hint = "void the record with a reason" if name.startswith("void") else "it is fixed"
+            raise TrialdeskError(f"cannot be corrected ({hint})", field=name)
+    at = clock.now()
+    entries: list[AuditEntry] = []
+    for name, new in changes.items():
+        old = getattr(row, name)
+        if _same(old, new):
+            continue
+        setattr(row, name, new)
+        entries.append(
+            record_change(
+                session,
+                actor=who,
+                entity=audit_entity(row),
+                entity_id=str(row_id(row)),
+                field=name,
+                old=old,
+                new=new,
+                reason=why,
+                now=at,
+            )
+        )
+    if entries:
+        session.flush()
+    return entries
+
+
+def void(session: Session, row: Voidable, *, actor: str, reason: str, clock: Clock) -> AuditEntry:
+    """Withdraw a record entered by mistake: it stays stored, marked voided with the reason."""
+    who = check_actor(actor)
+    why = check_reason(reason)
+    if row.voided:
+        raise TrialdeskError(f"{describe(row)} is already voided ({row.void_reason})", field="id")
+    at = clock.now()
+    row.voided_at = at
+    row.void_reason = why
+    session.flush()
+    return record_change(
+        session,
+        actor=who,
+        entity=audit_entity(row),
+        entity_id=str(row_id(row)),
+        field="voided_at",
+        old=None,
+        new=at,
+        reason=why,
+        now=at,
+    )
+
+
+def check_reason(reason: str | None) -> str:
+    """The reason stripped; refused when empty (every change must say why)."""
+    if reason is None or not reason.strip():
+        raise TrialdeskError(
+            "is required: say why the record is changed (for example 'transcription error "
+            "corrected from the source document')",
+            field="reason",
+        )
+    return reason.strip()
+
+
+def check_actor(actor: str | None) -> str:
+    """The user name stripped; refused when empty or longer than the column."""
+    who = (actor or "").strip()
+    if not who:
+        raise TrialdeskError("is required: give the user name of who does this", field="actor")
+    if len(who) > NAME_LENGTH:
+        raise TrialdeskError(
+            f"is {len(who)} characters; a user name has at most {NAME_LENGTH}", field="actor"
+        )
+    return who
+
+
+def snapshot(row: object) -> dict[str, Any]:
+    """Every column of ``row`` by name (what the audit stores for a new record)."""
+    return {name: getattr(row, name) for name in column_names(row)}
+
+
+def column_names(row: object) -> list[str]:
+    return [attr.key for attr in inspect(type(row)).column_attrs]
+
+
+def audit_entity(row: object) -> str:
+    """The entity name the audit log uses for this kind of record (``participant`` ...)."""
+    name = getattr(type(row), "AUDIT_ENTITY", None) or getattr(row, "__tablename__", None)
+    if not isinstance(name, str):
+        raise TypeError(f"{type(row).__name__} is not a stored record")
+    return name
+
+
+def row_id(row: object) -> int:
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise TypeError(f"{type(row).__name__} has no id yet; add and flush it first")
+    return value
+
+
+def describe(row: object) -> str:
+    """``consent #3``: how a message names a record."""
+    return f"{audit_entity(row).replace('_', ' ')} #{getattr(row, 'id', '?')}"
+
+
+def _same(old: object, new: object) -> bool:
+    """Equal values (1 and 1.0 are the same number; True and 1 are not the same answer)."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    return old == new

@@ -82,7 +82,7 @@ def _one_row_in_every_clinical_table(session: Session, version: ProtocolVersion)
         session,
         protocol_version_id=version.id,
         software_version="test",
-        input_format="trialdesk",
+        input_format="record",
         input_text="{}",
         screening_date=date(2026, 1, 5),
         result_json='{"verdict": "eligible", "criteria": []}',

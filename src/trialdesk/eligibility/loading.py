@@ -37,8 +37,8 @@ def parse_record_text(text: str, source: str = "<record>") -> Any:
 def load_record(path_or_text: str | Path) -> ScreeningRecord:
     """A screening record from a file path or from JSON/YAML text.
 
-    A :class:`~pathlib.Path`, or a string naming an existing file, is read as a file; any other
-    string is parsed as the record itself. Raises :class:`RecordError` listing every problem
+    A string holding a mapping (a newline, ``{``, or ``key: value``) is parsed as the record
+    itself; anything else is a file path. Raises :class:`RecordError` listing every problem
     with its field, or :class:`TrialdeskError` for unreadable input.
     """
     text, source = _text(path_or_text)
@@ -50,17 +50,20 @@ def load_record(path_or_text: str | Path) -> ScreeningRecord:
     return ScreeningRecord.from_data(data)
 
 
+def _looks_like_text(value: str) -> bool:
+    stripped = value.strip()
+    return "\n" in stripped or stripped.startswith(("{", "[")) or ": " in stripped
+
+
 def _text(path_or_text: str | Path) -> tuple[str, str]:
-    if isinstance(path_or_text, Path) or (
-        "\n" not in path_or_text and len(path_or_text) < 4096 and Path(path_or_text).is_file()
-    ):
-        file = Path(path_or_text)
-        try:
-            return file.read_text(encoding="utf-8"), str(file)
-        except FileNotFoundError:
-            raise TrialdeskError(f"no such file: {file}; check the path") from None
-        except IsADirectoryError:
-            raise TrialdeskError(f"{file} is a folder; give a screening record file") from None
-        except UnicodeDecodeError:
-            raise TrialdeskError(f"{file} is not UTF-8 text; save it as UTF-8") from None
-    return str(path_or_text), "<record>"
+    if isinstance(path_or_text, str) and _looks_like_text(path_or_text):
+        return path_or_text, "<record>"
+    file = Path(path_or_text)
+    try:
+        return file.read_text(encoding="utf-8"), str(file)
+    except FileNotFoundError:
+        raise TrialdeskError(f"no such file: {file}; check the path") from None
+    except IsADirectoryError:
+        raise TrialdeskError(f"{file} is a folder; give a screening record file") from None
+    except UnicodeDecodeError:
+        raise TrialdeskError(f"{file} is not UTF-8 text; save it as UTF-8") from None

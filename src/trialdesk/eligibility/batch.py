@@ -1,0 +1,169 @@
+"""Feasibility screening of a whole patient table: "how many of our patients could this trial take?"
+
+The protocol's criteria are compiled once to Polars column expressions
+(:mod:`trialdesk.eligibility.columnar.compile`) and evaluated for every row at once: no
+per-patient Python. Each row gets the statuses and the verdict :func:`trialdesk.eligibility.screen`
+gives the same patient as a :class:`~trialdesk.eligibility.ScreeningRecord` (the flat column
+layout is in :mod:`trialdesk.eligibility.columnar.layout` and ``docs/screening-batch.md``).
+A table the record format would refuse stops the whole batch with an error naming the column
+and the first row; nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from trialdesk.clinical.errors import UnitError
+from trialdesk.eligibility.columnar.attrition import Attrition, attrition
+from trialdesk.eligibility.columnar.checks import record_checks
+from trialdesk.eligibility.columnar.compile import STATUSES, VERDICTS, compile_protocol
+from trialdesk.eligibility.columnar.facts import (
+    ON,
+    ColumnFacts,
+    UnitTables,
+    uln_pair_factor,
+    uln_pair_key,
+)
+from trialdesk.eligibility.columnar.layout import (
+    PATIENT_ID,
+    SCREENING_DATE,
+    Layout,
+    lab_columns,
+    layout_for,
+)
+from trialdesk.eligibility.columnar.read import BatchError, first_failure, read_patients
+from trialdesk.eligibility.columnar.tables import scan_table
+from trialdesk.eligibility.columnar.units import canonical_expression, unit_factors
+from trialdesk.protocol.models import Protocol
+
+__all__ = ["BatchError", "BatchResult", "screen_file", "screen_table"]
+
+STATUS_TYPE = pl.Enum(list(STATUSES))
+VERDICT_TYPE = pl.Enum(list(VERDICTS))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per patient: ``patient_id``, ``verdict``, ``failing`` (ids joined by ``;``) and one status
+    column per criterion and sub-criterion id; and the attrition table."""
+
+    patients: pl.DataFrame
+    attrition: Attrition
+    criterion_ids: tuple[str, ...]
+
+
+def _units(typed: pl.DataFrame, layout: Layout, present: set[str]) -> UnitTables:
+    """Factors for every distinct unit (and value/ULN unit pair) in the table, computed once."""
+    to_canonical: dict[str, dict[str, float]] = {}
+    unit_columns = {
+        code: (lab_columns(code)["unit"] if code in layout.labs else f"{code}_unit")
+        for code in (*layout.body, *layout.labs)
+    }
+    listed = [c for c in unit_columns.values() if c in present]
+    distinct = typed.select([pl.col(c).unique().implode() for c in listed]).row(0, named=True)
+    for code, column in unit_columns.items():
+        spellings = distinct.get(column, [])
+        to_canonical[code] = unit_factors(spellings or [], code, column=column)
+    uln_pairs: dict[str, dict[str, float]] = {}
+    for code in layout.labs:
+        names = lab_columns(code)
+        if names["uln"] not in present:
+            continue
+        value_unit = pl.col(names["unit"]) if names["unit"] in present else pl.lit(_canonical(code))
+        uln_unit = pl.col(names["uln_unit"]) if names["uln_unit"] in present else value_unit
+        keys = (
+            typed.filter(pl.col(names["uln"]).is_not_null() & value_unit.is_not_null())
+            .select(uln_pair_key(value_unit, uln_unit).unique())
+            .to_series()
+            .to_list()
+        )
+        factors: dict[str, float] = {}
+        for key in keys:
+            value_spelling, uln_spelling = key.split("\x1f")
+            try:
+                factors[key] = uln_pair_factor(code, value_spelling, uln_spelling)
+            except UnitError as exc:
+                message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+                raise BatchError(
+                    f"{message} (ULN reported in {uln_spelling!r} for a value in "
+                    f"{value_spelling!r}); correct those cells",
+                    field=names["uln_unit"] if names["uln_unit"] in present else names["uln"],
+                ) from None
+        uln_pairs[code] = factors
+    return UnitTables(to_canonical, uln_pairs)
+
+
+def _body_columns(code: str) -> dict[str, str]:
+    return {"value": f"{code}_value", "unit": f"{code}_unit"}
+
+
+def _canonical(code: str) -> str:
+    from trialdesk.clinical import analyte
+
+    return analyte(code).canonical_unit
+
+
+def screen_table(
+    protocol: Protocol, source: pl.LazyFrame | pl.DataFrame, *, on: dt.date | None = None
+) -> BatchResult:
+    """Screen every row of ``source`` against ``protocol`` as of ``on`` (default: each row's
+    ``screening_date``). Raises :class:`BatchError` for a table that cannot be screened."""
+    layout = layout_for(protocol)
+    lazy = source.lazy() if isinstance(source, pl.DataFrame) else source
+    typed = read_patients(lazy, layout, screening_date_given=on is not None)
+    present = set(typed.columns)
+    day = pl.lit(on, dtype=pl.Date) if on is not None else pl.col(SCREENING_DATE)
+    typed = typed.with_columns(day.alias(ON))
+    units = _units(typed, layout, present)
+    canonical: dict[str, pl.Expr] = {}
+    for code in (*layout.body, *layout.labs):
+        names = lab_columns(code) if code in layout.labs else _body_columns(code)
+        unit = names["unit"] if names["unit"] in present else None
+        canonical[code] = canonical_expression(names["value"], unit, units.to_canonical[code])
+    first_failure(typed, record_checks(layout, present, canonical))
+    facts = ColumnFacts(protocol, layout, units, present)
+    compiled = compile_protocol(protocol, facts)
+    ids = compiled.ids
+    as_status = {i: pl.col(i).replace_strict(_STATUS_NAMES, return_dtype=STATUS_TYPE) for i in ids}
+    failing = pl.concat_str(
+        [
+            pl.when(pl.col(i) == ("not_met" if compiled.kinds[i] == "inclusion" else "met")).then(
+                pl.lit(i)
+            )
+            for i in compiled.top_ids
+        ],
+        separator=";",
+        ignore_nulls=True,
+    )
+    patients = (
+        typed.lazy()
+        .with_columns(compiled.results)
+        .with_columns(compiled.parents)
+        .with_columns(compiled.verdict)
+        .select(
+            pl.col(PATIENT_ID),
+            pl.col("verdict").replace_strict(_VERDICT_NAMES, return_dtype=VERDICT_TYPE),
+            *[as_status[i].alias(i) for i in ids],
+        )
+        .with_columns(failing.alias("failing"))
+        .select(PATIENT_ID, "verdict", "failing", *ids)
+        .collect()
+    )
+    table_rows: list[tuple[str, str, str, str | None]] = []
+    for criterion in protocol.criteria:
+        table_rows.append((criterion.id, criterion.kind, criterion.text.en, None))
+        table_rows += [(s.id, criterion.kind, s.text.en, criterion.id) for s in criterion.sub]
+    return BatchResult(patients, attrition(patients, table_rows, VERDICTS), tuple(ids))
+
+
+_STATUS_NAMES = dict(enumerate(STATUSES))
+_VERDICT_NAMES = dict(enumerate(VERDICTS))
+
+
+def screen_file(protocol: Protocol, path: Path, *, on: dt.date | None = None) -> BatchResult:
+    """Screen a Parquet, CSV or NDJSON patient table (format by extension)."""
+    return screen_table(protocol, scan_table(path), on=on)

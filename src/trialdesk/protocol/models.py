@@ -127,6 +127,40 @@ class Safety(Sourced):
     )
 
 
+class Conduct(Sourced):
+    """How the site runs the trial day to day: identifiers it gives, how old a screening may be
+    at enrolment, which consent form is in use."""
+
+    screening_number_format: str = Field(
+        default="S-{n:03d}", description="format of the number a pre-screen contact gets"
+    )
+    study_id_format: str = Field(
+        default="P-{n:03d}", description="format of the study id given at enrolment (n from 1)"
+    )
+    screening_valid_days: int = Field(
+        default=28, ge=0, le=365, description="days an eligible screening stays valid"
+    )
+    consent_form_version: str | None = Field(
+        default=None, description="the consent form version in use; None accepts any"
+    )
+
+    @field_validator("screening_number_format", "study_id_format")
+    @classmethod
+    def _numbered(cls, value: str) -> str:
+        try:
+            first, second = value.format(n=1), value.format(n=2)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not a usable format ({exc}); write e.g. 'RLI-{{n:03d}}'"
+            ) from None
+        if first == second or not 1 <= len(first) <= 20:
+            raise ValueError(
+                f"{value!r} must contain {{n}} (e.g. 'RLI-{{n:03d}}') and give at most 20 "
+                "characters"
+            )
+        return value
+
+
 class Administrations(Sourced):
     count: int = Field(ge=1, le=100)
     interval_days: int = Field(ge=0, le=365)
@@ -379,6 +413,7 @@ class Protocol(Strict):
     schedule: Schedule | None = None
     dlt: Dlt | None = None
     safety: Safety | None = None
+    conduct: Conduct = Conduct()
     design: Design | None = None
     max_sample_size: int | None = Field(default=None, gt=0)
     criteria: list[Criterion] = Field(default_factory=list)

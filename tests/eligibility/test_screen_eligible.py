@@ -6,7 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from trialdesk.eligibility import ScreeningRecord, ScreeningResult, load_record, screen
+from trialdesk.eligibility import (
+    ScreeningRecord,
+    ScreeningResult,
+    judgement_questions,
+    load_record,
+    screen,
+)
 from trialdesk.protocol.models import Protocol
 
 Run = Callable[[dict[str, Any]], ScreeningResult]
@@ -117,3 +123,13 @@ def test_a_record_round_trips_through_json(patient: dict[str, Any], protocol: Pr
     again = ScreeningRecord.from_data(json.loads(record.model_dump_json()))
     assert again == record
     assert screen(protocol, again).to_json() == screen(protocol, record).to_json()
+
+
+def test_judgement_questions_list_every_item_in_both_languages(
+    protocol: Protocol, patient: dict[str, Any]
+) -> None:
+    questions = judgement_questions(protocol)
+    assert set(patient["judgements"]) <= set(questions)
+    assert {"I6", "I4d.ecg_not_significant", "I4c.pt_in_range", "E7.nyha_3_4"} <= set(questions)
+    for question in questions.values():
+        assert question.en.endswith("?") and question.zh.endswith("？")

@@ -8,7 +8,7 @@ result.verdict        # "eligible" | "ineligible" | "incomplete" | "needs_review
 result.to_json()      # {"verdict": ..., "criteria": [{"id", "status", "reason", "evidence"}]}
 """
 
-from trialdesk.eligibility.evaluate import judgement_ids, screen
+from trialdesk.eligibility.evaluate import judgement_ids, judgement_questions, screen
 from trialdesk.eligibility.loading import load_record, parse_record_text
 from trialdesk.eligibility.record import (
     BodyMeasurement,
@@ -34,6 +34,7 @@ __all__ = [
     "Status",
     "Verdict",
     "judgement_ids",
+    "judgement_questions",
     "load_record",
     "parse_record_text",
     "screen",

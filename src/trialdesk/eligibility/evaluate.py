@@ -19,6 +19,7 @@ from trialdesk.eligibility.facts import Facts, Missing, Number, significant
 from trialdesk.eligibility.record import ScreeningRecord
 from trialdesk.eligibility.result import CriterionResult, ScreeningResult, Status, Verdict
 from trialdesk.errors import TrialdeskError
+from trialdesk.protocol.base import Text
 from trialdesk.protocol.criteria import (
     NUMERIC_FACTS,
     AllOf,
@@ -37,7 +38,7 @@ from trialdesk.protocol.criteria import (
 )
 from trialdesk.protocol.models import Criterion, Protocol, Tension
 
-__all__ = ["judgement_ids", "screen"]
+__all__ = ["judgement_ids", "judgement_questions", "screen"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -89,13 +90,23 @@ def screen(
 
 
 def judgement_ids(protocol: Protocol) -> list[str]:
-    """Every judgement item id a record may answer: each judgement node's id, and the id of
-    every criterion without a computable form (the investigator decides it as a whole)."""
-    ids = [c.id for c in protocol.criteria if not c.computable]
+    """Every judgement item id a record may answer, in protocol order."""
+    return list(judgement_questions(protocol))
+
+
+def judgement_questions(protocol: Protocol) -> dict[str, Text]:
+    """Every judgement item a record may answer, id -> question (English and Chinese): each
+    judgement node of a rule, and each criterion without a computable form (the investigator
+    decides it as a whole, answering its text)."""
+    questions: dict[str, Text] = {}
     for criterion in protocol.criteria:
+        if not criterion.computable:
+            questions[criterion.id] = criterion.text
         for rule in criterion.rules:
-            ids += [n.id for n in walk(rule) if isinstance(n, Judgement)]
-    return ids
+            for node in walk(rule):
+                if isinstance(node, Judgement):
+                    questions[node.id] = node.question
+    return questions
 
 
 def _check(protocol: Protocol, record: ScreeningRecord, day: dt.date) -> None:

@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from trialdesk.clinical import ANALYTES, analyte, convert
 from trialdesk.clinical.errors import ClinicalError
-from trialdesk.protocol.base import Text
+from trialdesk.protocol.base import Strict, Text
 
 __all__ = [
     "BOOLEAN_FACTS",
@@ -97,11 +97,7 @@ BOOLEAN_FACTS: tuple[str, ...] = (
 DATE_FACTS: tuple[str, ...] = ("consent_signed_on",)
 
 
-class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Period(_Node):
+class Period(Strict):
     """A length of time counted back from the screening date in calendar units."""
 
     amount: int = Field(ge=0, le=1200)
@@ -121,7 +117,7 @@ class Interval(Period):
         return f"{self.op} {super().describe()}"
 
 
-class Compare(_Node):
+class Compare(Strict):
     """A numeric fact against a threshold given in ``unit`` (default: the fact's own unit)."""
 
     kind: Literal["compare"]
@@ -151,7 +147,7 @@ class Compare(_Node):
         return self
 
 
-class UlnCompare(_Node):
+class UlnCompare(Strict):
     """A laboratory result divided by its laboratory's ULN, against ``multiple``."""
 
     kind: Literal["uln"]
@@ -169,7 +165,7 @@ class UlnCompare(_Node):
         return self
 
 
-class Equals(_Node):
+class Equals(Strict):
     """A categorical (``sex``, ``ecg``) or yes/no (``pregnant``, ...) fact equals ``value``."""
 
     kind: Literal["equals"]
@@ -191,7 +187,7 @@ class Equals(_Node):
         return self
 
 
-class Elapsed(_Node):
+class Elapsed(Strict):
     """Time from a dated fact (``consent_signed_on``) to the screening date."""
 
     kind: Literal["elapsed"]
@@ -207,7 +203,7 @@ class Elapsed(_Node):
         return self
 
 
-class History(_Node):
+class History(Strict):
     """A coded history entry (condition or procedure) from the protocol code set ``code_set``.
 
     An entry counts when it started on or before the screening date and, if given:
@@ -226,7 +222,7 @@ class History(_Node):
     absent: Literal["not_met", "unknown"] = "not_met"
 
 
-class Medication(_Node):
+class Medication(Strict):
     """A medication (or transfusion) of ``category``: active at screening, or given within a
     period before it. A record's entry is of the category when it says so or when its code is in
     a protocol code set declared for that category."""
@@ -237,7 +233,7 @@ class Medication(_Node):
     within: Period | None = None
 
 
-class Judgement(_Node):
+class Judgement(Strict):
     """A question for the investigator; the answer ``yes`` makes the node met."""
 
     kind: Literal["judgement"]
@@ -245,17 +241,17 @@ class Judgement(_Node):
     question: Text
 
 
-class AllOf(_Node):
+class AllOf(Strict):
     kind: Literal["all"]
     of: list[Expr] = Field(min_length=1)
 
 
-class AnyOf(_Node):
+class AnyOf(Strict):
     kind: Literal["any"]
     of: list[Expr] = Field(min_length=1)
 
 
-class Not(_Node):
+class Not(Strict):
     kind: Literal["not"]
     of: Expr
 

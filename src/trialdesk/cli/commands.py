@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
         db_cmd,
         decide_cmd,
         protocol_cmd,
+        screen_batch_cmd,
         screen_cmd,
         serve_cmd,
         simulate_cmd,
@@ -25,3 +26,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_cmd.app, name="db")
     app.add_typer(calc_cmd.app, name="calc")
     screen_cmd.register(app)
+    screen_batch_cmd.register(app)

@@ -26,6 +26,7 @@ from trialdesk import __version__
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol import LoadedProtocol, load_protocol
 from trialdesk.protocol.summary import summarise
+from trialdesk.web import api_screenings
 from trialdesk.web.i18n import normalise_lang, translate
 from trialdesk.web.runtime import Runtime
 
@@ -67,6 +68,8 @@ def create_app(
             },
             media_type="application/problem+json",
         )
+
+    app.include_router(api_screenings.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from trialdesk.clinical import analyte, convert
 from trialdesk.eligibility import ScreeningRecord, load_record, screen
 from trialdesk.eligibility.fhir import FhirError, record_from_fhir
 from trialdesk.eligibility.screening_input import read_screening_input
@@ -481,3 +484,46 @@ def test_judgements_need_an_author(protocol: Protocol) -> None:
     answers["item"].append({"linkId": "E99", "answer": [{"valueBoolean": False}]})
     with pytest.raises(FhirError, match=r"linkId: 'E99' is not a screening question"):
         read(bundle, protocol)
+
+
+# -- any mix of units ----------------------------------------------------------------------------
+
+_LAB_IDS = {
+    "anc": "anc",
+    "platelets": "plt",
+    "haemoglobin": "hgb",
+    "bilirubin_total": "tbil",
+    "creatinine": "crea",
+}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    choices=st.fixed_dictionaries(
+        {code: st.sampled_from(analyte(code).accepted_units) for code in _LAB_IDS}
+    ),
+    weight_unit=st.sampled_from(["kg", "[lb_av]"]),
+    height_unit=st.sampled_from(["cm", "m", "[in_i]"]),
+)
+def test_any_mix_of_units_gives_the_same_screening(
+    choices: dict[str, str], weight_unit: str, height_unit: str
+) -> None:
+    protocol = builtin_protocol().protocol
+    own = load_record(EXAMPLES / "screening-eligible.yaml")
+    bundle = base_bundle()
+    for lab in own.labs:
+        if lab.analyte not in choices:
+            continue
+        unit = choices[lab.analyte]
+        molar = analyte(lab.analyte).molar_mass_g_per_mol
+        value = convert(lab.value, lab.unit, unit, field="test", molar_mass_g_per_mol=molar)
+        resource(bundle, _LAB_IDS[lab.analyte])["valueQuantity"] = {"value": value, "code": unit}
+    resource(bundle, "weight")["valueQuantity"] = {
+        "value": convert(60, "kg", weight_unit, field="test"),
+        "code": weight_unit,
+    }
+    resource(bundle, "height")["valueQuantity"] = {
+        "value": convert(160, "cm", height_unit, field="test"),
+        "code": height_unit,
+    }
+    assert statuses(protocol, read(bundle, protocol)) == statuses(protocol, own)

@@ -115,9 +115,9 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 _REQUEST_BODY = {
     "required": True,
-    "description": "One patient: trialdesk's screening record (JSON or YAML; see "
-    "docs/ for its JSON Schema), or a FHIR R4 Bundle (resourceType Bundle). Recognised from "
-    "the content and stored exactly as received.",
+    "description": "One patient: trialdesk's screening record (JSON or YAML; JSON Schema in "
+    "docs/screening-record.schema.json), or a FHIR R4 Bundle (resourceType Bundle). "
+    "Recognised from the content and stored exactly as received.",
     "content": {
         media_type: {"schema": {"type": "object", "additionalProperties": True}}
         for media_type in ACCEPTED_MEDIA_TYPES

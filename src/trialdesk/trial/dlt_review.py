@@ -1,0 +1,236 @@
+"""Candidate DLTs from stored adverse events, the investigator's adjudication, and each
+enrolled patient's DLT facts for the escalation decisions.
+
+A candidate is flagged automatically whenever an adverse event is recorded or corrected
+(:func:`flag_candidate`); only an investigator confirms or rejects it, always with a reason.
+If a correction makes an AE stop matching the DLT definition, its assessment is rejected
+automatically with that reason; if a correction changes what an adjudication was based on, the
+assessment goes back to the investigator as a candidate. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trialdesk.errors import TrialdeskError
+from trialdesk.protocol.models import Dlt, Protocol
+from trialdesk.store.audit import audit_trail
+from trialdesk.store.models import AdverseEvent, DltAssessment, Enrolment, Participant
+from trialdesk.trial import records
+from trialdesk.trial.clock import Clock
+from trialdesk.trial.dlt import (
+    AdverseEventFacts,
+    DltWindow,
+    PatientDltFacts,
+    dlt_window,
+    match_dlt,
+    parse_attribution,
+)
+from trialdesk.trial.infusions import active_infusions, given_dates
+from trialdesk.trial.lookup import get_row, require_role, site_date
+
+ADJUDICATOR_ROLE: Final = "investigator"
+DLT_FIELDS: Final = frozenset({"meddra_code", "grade", "onset_date", "attribution_hdmsc"})
+"""The AE fields a DLT adjudication rests on; correcting one sends it back to the investigator."""
+
+
+def protocol_dlt(protocol: Protocol) -> Dlt:
+    if protocol.dlt is None:
+        raise TrialdeskError(
+            "the protocol has no DLT definition; add the dlt section to the protocol file",
+            field="dlt",
+        )
+    return protocol.dlt
+
+
+def _infusions_complete(session: Session, participant_id: int, protocol: Protocol) -> bool:
+    rows = active_infusions(session, participant_id)
+    done = {row.number for row in rows if row.status in ("given", "missed")}
+    count = protocol.schedule.administrations.count if protocol.schedule else len(done)
+    participant = session.get(Participant, participant_id)
+    stopped = participant is not None and participant.status in ("withdrawn", "completed")
+    return stopped or len(done) >= count
+
+
+def window_of(
+    session: Session, participant_id: int, protocol: Protocol, clock: Clock
+) -> DltWindow | None:
+    """The participant's DLT window from the infusions given (None before the first)."""
+    return dlt_window(
+        protocol_dlt(protocol),
+        given_dates(session, participant_id, clock).values(),
+        infusions_complete=_infusions_complete(session, participant_id, protocol),
+    )
+
+
+def assessment_of(session: Session, adverse_event_id: int) -> DltAssessment | None:
+    return session.scalars(
+        select(DltAssessment).where(DltAssessment.adverse_event_id == adverse_event_id)
+    ).one_or_none()
+
+
+def flag_candidate(
+    session: Session,
+    event: AdverseEvent,
+    protocol: Protocol,
+    *,
+    actor: str,
+    clock: Clock,
+    reason: str,
+    changed_fields: frozenset[str] = frozenset(),
+) -> DltAssessment | None:
+    """Match ``event`` against the protocol's DLT rules and keep its assessment in step.
+
+    Returns the event's assessment (new, updated or unchanged), or None if it has none.
+    """
+    existing = assessment_of(session, event.id)
+    match = None
+    if not event.voided:
+        facts = AdverseEventFacts(
+            meddra_code=event.meddra_code,
+            grade=event.grade,
+            onset=event.onset_date,
+            attribution=parse_attribution(event.attribution_hdmsc),
+        )
+        window = window_of(session, event.participant_id, protocol, clock)
+        match = match_dlt(facts, protocol_dlt(protocol).definition.rules, window)
+    if match is None:
+        if existing is not None and existing.status != "rejected":
+            why = "adverse event voided" if event.voided else "no longer meets the DLT definition"
+            records.update(
+                session,
+                existing,
+                {
+                    "status": "rejected",
+                    "reason": f"{why} ({reason})",
+                    "adjudicated_by": None,
+                    "adjudicated_at": clock.now(),
+                },
+                actor=actor,
+                reason=f"{why}: {reason}",
+                clock=clock,
+            )
+        return existing
+    if existing is None:
+        return records.create(
+            session,
+            DltAssessment(
+                adverse_event_id=event.id, rule_matched=match.description, status="candidate"
+            ),
+            actor=actor,
+            clock=clock,
+            reason=f"candidate DLT, {match.description}",
+        )
+    changes: dict[str, object] = {"rule_matched": match.description}
+    if existing.status == "rejected" and not existing.adjudicated_by:
+        changes.update(status="candidate", reason=None, adjudicated_at=None)
+    elif existing.status != "candidate" and changed_fields & DLT_FIELDS:
+        changes.update(status="candidate", reason=None, adjudicated_by=None, adjudicated_at=None)
+    records.update(
+        session, existing, changes, actor=actor, reason=f"re-assessed: {reason}", clock=clock
+    )
+    return existing
+
+
+def adjudicate_dlt(
+    session: Session,
+    assessment_id: int,
+    *,
+    confirm: bool,
+    reason: str,
+    actor: str,
+    clock: Clock,
+) -> DltAssessment:
+    """The investigator confirms (``confirm=True``) or rejects a candidate DLT, with a reason.
+
+    A decided assessment can be changed the same way (the reason says why); deciding the same
+    again is refused, as is any adjudication by someone who is not an investigator.
+    """
+    require_role(session, actor, ADJUDICATOR_ROLE, "confirm or reject a DLT")
+    why = records.check_reason(reason)
+    assessment = get_row(session, DltAssessment, assessment_id, "DLT assessment")
+    event = get_row(session, AdverseEvent, assessment.adverse_event_id, "adverse event")
+    if event.voided:
+        raise TrialdeskError(
+            f"adverse event #{event.id} was voided ({event.void_reason}); there is nothing "
+            "to adjudicate",
+            field="id",
+        )
+    status = "confirmed" if confirm else "rejected"
+    if assessment.status == status:
+        raise TrialdeskError(
+            f"DLT assessment #{assessment.id} is already {status} by {assessment.adjudicated_by}",
+            field="id",
+        )
+    records.update(
+        session,
+        assessment,
+        {
+            "status": status,
+            "reason": why,
+            "adjudicated_by": actor.strip(),
+            "adjudicated_at": clock.now(),
+        },
+        actor=actor,
+        reason=f"DLT {status}: {why}",
+        clock=clock,
+    )
+    return assessment
+
+
+def pending_adjudications(session: Session) -> list[DltAssessment]:
+    """Candidate DLTs waiting for the investigator, oldest first (voided AEs left out)."""
+    return list(
+        session.scalars(
+            select(DltAssessment)
+            .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+            .where(DltAssessment.status == "candidate", AdverseEvent.voided_at.is_(None))
+            .order_by(DltAssessment.id)
+        )
+    )
+
+
+def _left_study_on(session: Session, participant: Participant, clock: Clock) -> date | None:
+    if participant.status != "withdrawn":
+        return None
+    for entry in reversed(audit_trail(session, "participant", str(participant.id))):
+        if entry.field == "status" and '"withdrawn"' in entry.new_value:
+            return site_date(entry.at, clock)
+    return None
+
+
+def patient_dlt_facts(
+    session: Session, participant_id: int, protocol: Protocol, clock: Clock
+) -> PatientDltFacts:
+    """What the evaluability rule needs of one enrolled participant, from the store."""
+    participant = get_row(session, Participant, participant_id, "participant")
+    enrolment = session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == participant_id)
+    ).one()
+    statuses = list(
+        session.scalars(
+            select(DltAssessment.status)
+            .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+            .where(AdverseEvent.participant_id == participant_id, AdverseEvent.voided_at.is_(None))
+        )
+    )
+    return PatientDltFacts(
+        participant_id=participant.study_id or participant.screening_number,
+        dose_level=enrolment.dose_level,
+        infusion_dates=tuple(sorted(given_dates(session, participant_id, clock).values())),
+        confirmed_dlts=statuses.count("confirmed"),
+        candidate_dlts=statuses.count("candidate"),
+        left_study_on=_left_study_on(session, participant, clock),
+        infusions_complete=_infusions_complete(session, participant_id, protocol),
+    )
+
+
+def enrolled_dlt_facts(session: Session, protocol: Protocol, clock: Clock) -> list[PatientDltFacts]:
+    """:func:`patient_dlt_facts` of every enrolled participant, in order of enrolment; feed it
+    to :func:`trialdesk.trial.dlt.evaluable_patients_by_level`."""
+    ids = session.scalars(select(Enrolment.participant_id).order_by(Enrolment.id))
+    return [patient_dlt_facts(session, pid, protocol, clock) for pid in ids]

@@ -79,7 +79,7 @@ def _missing_columns(layout: Layout, present: list[str], *, screening_date_given
     hints = []
     strangers = [name for name in present if name not in layout.names]
     for name in missing[:5]:
-        close = difflib.get_close_matches(name, strangers, n=1, cutoff=0.75)
+        close = difflib.get_close_matches(name, strangers, n=1, cutoff=0.6)
         if close:
             hints.append(f"{close[0]!r} -> {name!r}")
     listing = ", ".join(missing[:12]) + (

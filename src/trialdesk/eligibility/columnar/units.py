@@ -17,7 +17,7 @@ import polars as pl
 from trialdesk.clinical.analytes import Analyte, analyte
 from trialdesk.clinical.errors import UnitError
 from trialdesk.clinical.units import convert
-from trialdesk.errors import TrialdeskError
+from trialdesk.eligibility.columnar.read import BatchError
 
 __all__ = ["SIGNIFICANT_DIGITS", "canonical_expression", "unit_factors"]
 
@@ -30,7 +30,7 @@ def unit_factors(
 ) -> dict[str, float]:
     """Factor to the canonical unit for each distinct non-empty spelling in a unit column.
 
-    Raises :class:`TrialdeskError` naming ``column``, the spelling and the units that would work.
+    Raises :class:`BatchError` naming ``column``, the spelling and the units that would work.
     """
     item = analyte(analyte_code)
     factors: dict[str, float] = {}
@@ -41,7 +41,7 @@ def unit_factors(
             factors[spelling] = _factor(item, spelling)
         except UnitError as exc:
             message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
-            raise TrialdeskError(
+            raise BatchError(
                 f"{message} ({item.name_en}); correct those cells", field=column
             ) from None
     return factors

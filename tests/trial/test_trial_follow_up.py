@@ -16,6 +16,7 @@ from trialdesk.trial.clock import ManualClock
 from trialdesk.trial.follow_up import (
     correct_concomitant_medication,
     correct_measurement,
+    known_codes,
     measurements_of,
     record_concomitant_medication,
     record_measurement,
@@ -181,3 +182,11 @@ def test_the_steroid_course_is_a_concomitant_medication_in_mg_or_mg_per_kg(
             actor="coordinator",
             clock=clock,
         )
+
+
+def test_every_endpoint_measurement_of_the_builtin_protocol_can_be_recorded(
+    loaded: LoadedProtocol,
+) -> None:
+    declared = [code for e in loaded.protocol.endpoints for code in e.measurements]
+    assert "pneumonitis_grade" in declared and "dlco_pct" in declared
+    assert set(declared) <= set(known_codes())

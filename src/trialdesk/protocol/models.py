@@ -384,10 +384,15 @@ class Tension(Strict):
 
 
 class Endpoint(Sourced):
+    """An outcome measure. ``measurements`` names the stored follow-up codes it is computed
+    from (e.g. ``spo2``, ``lab:crp``); empty when it comes from other records (AEs, DLTs,
+    decisions, medications)."""
+
     id: Identifier
     kind: Literal["primary", "secondary", "exploratory"]
     measure: Text
     time_frame: str
+    measurements: list[str] = Field(default_factory=list)
 
 
 class ConcomitantTreatment(Sourced):

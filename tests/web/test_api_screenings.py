@@ -16,13 +16,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from trialdesk import __version__
+from trialdesk.cli import run
 from trialdesk.protocol import builtin_protocol
 from trialdesk.protocol.loader import builtin_protocol_text
 from trialdesk.store.audit import audit_trail, from_json_text
 from trialdesk.store.engine import make_engine
-from trialdesk.store.screenings import list_screenings
+from trialdesk.store.migrate import upgrade_to_head
+from trialdesk.store.protocols import record_protocol_version
+from trialdesk.store.screenings import list_screenings, record_screening
 from trialdesk.store.session import unit_of_work
-from trialdesk.trial.screening import Replay, replay_screening
+from trialdesk.trial.screening import Replay, evaluate_input, replay_screening, result_json_text
 from trialdesk.web.app import create_app
 
 JSON = {"Content-Type": "application/json"}
@@ -357,3 +360,112 @@ def test_replay_uses_the_stored_protocol_text_not_the_current_file(
     replay = replayed(database_url, created["id"])
     assert replay.identical
     assert replay.replayed.result["verdict"] == "eligible"
+
+
+# -- trialdesk screen --replay ---------------------------------------------------------------
+
+
+def test_cli_replay_reproduces_a_posted_screening_exactly(
+    client: TestClient, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = post(client, as_sent(eligible_record()), date="2026-03-12").json()
+    replay_id = str(created["id"])
+    code = run(["screen", "--replay", replay_id, "--database-url", database_url, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out) == {"verdict": created["verdict"], "criteria": created["criteria"]}
+    assert "reproduced exactly" in err
+
+    code = run(["screen", "--replay", replay_id, "--database-url", database_url])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert f"screening #{replay_id}: screening date 2026-03-12" in out
+    assert "reproduced exactly" in out
+
+    assert (
+        run(["screen", "--replay", replay_id, "--database-url", database_url, "--lang", "zh"]) == 0
+    )
+    assert "完全重现" in capsys.readouterr().out
+
+
+def _stored_by_other_software(database_url: str, software_version: str) -> int:
+    """A screening as another trialdesk stored it: same input, date and protocol, but that code
+    called the patient ineligible (the first criterion not met)."""
+    loaded = builtin_protocol()
+    result = evaluate_input(
+        loaded, as_sent(eligible_record()), on=None, today=date(2026, 3, 10)
+    ).result
+    assert result["verdict"] == "eligible"
+    result["verdict"] = "ineligible"
+    result["criteria"][0]["status"] = "not_met"
+    engine = make_engine(database_url)
+    try:
+        upgrade_to_head(engine)
+        with unit_of_work(engine) as session:
+            version = record_protocol_version(
+                session,
+                protocol_id=loaded.protocol.id,
+                version=loaded.protocol.version,
+                yaml_text=loaded.text,
+                sha256=loaded.sha256,
+            )
+            row = record_screening(
+                session,
+                protocol_version_id=version.id,
+                software_version=software_version,
+                input_format="record",
+                input_text=as_sent(eligible_record()),
+                screening_date=date(2026, 3, 10),
+                result_json=result_json_text(result),
+                screened_by="coordinator.li",
+            )
+            return int(row.id)
+    finally:
+        engine.dispose()
+
+
+def test_replay_says_clearly_when_newer_software_gives_another_result(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    screening_id = _stored_by_other_software(database_url, "0.0.1")
+    code = run(["screen", "--replay", str(screening_id), "--database-url", database_url])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "NOT reproduced" in err
+    assert "verdict" in err and "I1" in err
+    assert f"stored with trialdesk 0.0.1, replayed with {__version__}" in err
+
+
+def test_a_difference_under_the_same_software_version_is_flagged_as_a_defect(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    screening_id = _stored_by_other_software(database_url, __version__)
+    code = run(["screen", "--replay", str(screening_id), "--database-url", database_url])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert f"with the same trialdesk {__version__}; this should never happen" in err
+
+
+def test_replay_of_an_unknown_id_exits_2(
+    database_url: str, client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["screen", "--replay", "77", "--database-url", database_url]) == 2
+    assert "there is no screening #77" in capsys.readouterr().err
+
+
+def test_replay_refuses_a_file_or_date_that_it_would_ignore(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["screen", "--replay", "1", "--database-url", database_url]
+    assert run([*args, "--date", "2026-03-10"]) == 2
+    assert "leave out --date" in capsys.readouterr().err
+    assert run([*args, "patient.json"]) == 2
+    assert "leave out FILE" in capsys.readouterr().err
+
+
+def test_replay_of_a_database_without_schema_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    assert run(["screen", "--replay", "1", "--database-url", empty]) == 2
+    assert "has no trialdesk schema" in capsys.readouterr().err

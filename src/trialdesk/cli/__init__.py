@@ -49,7 +49,7 @@ def run(argv: list[str] | None = None) -> int:
     """
     _register()
     try:
-        app(args=argv, prog_name="trialdesk", standalone_mode=False)
+        outcome = app(args=argv, prog_name="trialdesk", standalone_mode=False)
     except TrialdeskError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return 2
@@ -61,7 +61,8 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         typer.echo("Aborted.", err=True)
         return 1
-    return 0
+    # Not standalone, Typer returns the code of a `raise typer.Exit(code)` instead of raising.
+    return outcome if isinstance(outcome, int) and not isinstance(outcome, bool) else 0
 
 
 def main() -> None:

@@ -56,6 +56,23 @@ def screen(
             help='Print {"verdict", "criteria": [{"id", "status", "reason", "evidence"}]} as JSON.',
         ),
     ] = False,
+    replay: Annotated[
+        int | None,
+        typer.Option(
+            "--replay",
+            metavar="ID",
+            help="Re-run stored screening ID with its stored input, date and protocol text and "
+            "check the result is identical (exit 1 if not).",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Database of --replay; default: TRIALDESK_DATABASE_URL, else "
+            "$TRIALDESK_HOME/trialdesk.sqlite3.",
+        ),
+    ] = None,
 ) -> None:
     """Screen a patient against every criterion and print a checklist and the verdict."""
     from trialdesk.cli.screen_checklist import render_checklist
@@ -65,6 +82,14 @@ def screen(
 
     if lang not in ("en", "zh"):
         raise TrialdeskError(f"must be en or zh, not {lang!r}", field="--lang")
+    if replay is not None:
+        from trialdesk.cli.screen_replay import refuse_with_replay, replay_screening
+
+        refuse_with_replay(file=file, date=date, protocol=protocol)
+        code = replay_screening(replay, database_url=database_url, as_json=as_json, lang=lang)
+        if code:
+            raise typer.Exit(code)
+        return
     if file is None:
         raise TrialdeskError("give the FILE to screen (a screening record or a FHIR R4 Bundle)")
     on = parse_date(date) if date is not None else None

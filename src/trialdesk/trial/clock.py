@@ -35,10 +35,16 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    @property
+    def zone(self) -> tzinfo:
+        """The site's zone (the machine's own when none was given)."""
+        if self._zone is not None:
+            return self._zone
+        local = datetime.now(UTC).astimezone().tzinfo
+        return local if local is not None else UTC
+
     def today(self) -> date:
-        moment = datetime.now(UTC)
-        local = moment.astimezone(self._zone) if self._zone else moment.astimezone()
-        return local.date()
+        return datetime.now(UTC).astimezone(self.zone).date()
 
 
 class FixedClock:
@@ -47,6 +53,11 @@ class FixedClock:
     def __init__(self, moment: datetime, zone: tzinfo = UTC) -> None:
         self._now = _aware(moment)
         self._zone = zone
+
+    @property
+    def zone(self) -> tzinfo:
+        """The site's zone, for turning stored UTC instants into site dates."""
+        return self._zone
 
     def now(self) -> datetime:
         return self._now

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialdesk import __version__
-from trialdesk.design.base import Decision, Design, LevelState, TrialState
+from trialdesk.design.base import Decision, LevelState, TrialState
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import EscalationDecision
 from trialdesk.trial.cohorts import (
@@ -238,11 +238,6 @@ def signed_stop(session: Session) -> EscalationDecision | None:
         if stored_decision(row).get("stop"):
             return row
     return None
-
-
-def decide_state(design: Design, state: TrialState) -> Decision:
-    """The design's decision for a stored state (what a replay recomputes)."""
-    return design.decide(state)
 
 
 def _known_only(state: TrialState) -> TrialState:

@@ -1,0 +1,69 @@
+"""`trialdesk decision ...`: compute the design's escalation decision and sign it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trialdesk.cli.desk import (
+    ActorOption,
+    DatabaseUrlOption,
+    ProtocolOption,
+    acting,
+    open_desk,
+    password,
+    when,
+)
+
+app = typer.Typer(
+    help="Escalation decisions: compute when the design can decide; an investigator signs.",
+    no_args_is_help=True,
+)
+
+FIELDS = {"decision": "decision", "decision_id": "DECISION_ID", "password": "password"}
+
+
+@app.command("compute")
+def compute(
+    actor: ActorOption = None,
+    database_url: DatabaseUrlOption = None,
+    protocol: ProtocolOption = "builtin",
+) -> None:
+    """Compute and store the decision for the current cohort (refused, saying why, when the
+    design cannot decide yet)."""
+    from trialdesk.trial.decisions import compute_decision, stored_decision
+
+    with open_desk(database_url, protocol, FIELDS) as desk:
+        who = acting(desk, actor)
+        row = compute_decision(desk.session, desk.ctx, actor=who)
+    decided = stored_decision(row)
+    typer.echo(f"decision #{row.id} for cohort {row.cohort_number} at level {row.dose_level}:")
+    if decided.get("stop"):
+        mtd = decided.get("mtd_level")
+        typer.echo(f"  stop the trial ({'MTD level ' + str(mtd) if mtd else 'no MTD'})")
+    else:
+        typer.echo(f"  {decided.get('action')}: next cohort at level {decided.get('next_level')}")
+    typer.echo(f"  why: {decided.get('reason')}")
+    typer.echo(f"sign it: trialdesk decision sign {row.id} --as INVESTIGATOR")
+
+
+@app.command("sign")
+def sign(
+    decision_id: Annotated[int, typer.Argument(metavar="DECISION_ID", help="Decision id (#n).")],
+    actor: ActorOption = None,
+    database_url: DatabaseUrlOption = None,
+    protocol: ProtocolOption = "builtin",
+) -> None:
+    """Sign a computed decision (investigator): re-enter your password (or TRIALDESK_PASSWORD)."""
+    from trialdesk.trial.decisions import sign_decision
+
+    secret = password(confirm=False)
+    with open_desk(database_url, protocol, FIELDS) as desk:
+        who = acting(desk, actor)
+        row = sign_decision(desk.session, desk.ctx, decision_id, username=who, password=secret)
+        assert row.signed_at is not None
+        typer.echo(
+            f"decision #{row.id} signed by {row.signer_name} ({row.signed_by}) at "
+            f"{when(row.signed_at, desk.clock)}: {row.signature_meaning}"
+        )

@@ -58,9 +58,19 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("Aborted.", err=True)
         return 1
+    except typer.TyperException as exc:
+        # Typer ships its own copy of click; its usage errors (unknown command, bad option)
+        # are shown like click's, without a traceback.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        code = getattr(exc, "exit_code", 2)
+        return code if isinstance(code, int) else 2
     # Not standalone, Typer returns the code of a `raise typer.Exit(code)` instead of raising.
     return outcome if isinstance(outcome, int) and not isinstance(outcome, bool) else 0
 

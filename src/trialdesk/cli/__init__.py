@@ -33,13 +33,24 @@ def _register() -> None:
     _registered = True
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    if version:
+def _print_version(requested: bool) -> None:
+    """Eager: runs while the options are parsed, before Typer asks for a command."""
+    if requested:
         typer.echo(f"trialdesk {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """Run early-phase dose-escalation clinical trials (built-in protocol: NCT06021067)."""
 
 
 def run(argv: list[str] | None = None) -> int:

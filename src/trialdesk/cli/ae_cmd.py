@@ -280,7 +280,8 @@ def _print(recorded: AdverseEventRecorded, participant: str | None, clock: Clock
     typer.echo(f"grade {event.grade}: {recorded.grade_text}")
     dlt = recorded.dlt
     if dlt is not None:
-        typer.echo(f"DLT assessment #{dlt.id}: {dlt.status} ({dlt.rule_matched})")
+        why = dlt.rule_matched if dlt.status == "candidate" else dlt.reason
+        typer.echo(f"DLT assessment #{dlt.id}: {dlt.status} ({why})")
         if dlt.status == "candidate":
             typer.echo(
                 f"an investigator confirms or rejects it: trialdesk dlt confirm|reject {dlt.id} "

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from trialdesk.trial.desk_status import DeskStatus
 
 
+FOLLOWED = ("following", "awaiting_adjudication")
+"""Standings whose DLT window is still watched (a withdrawn or replaced patient's is not)."""
+
+
 def register(app: typer.Typer) -> None:
     app.command("status")(status)
 
@@ -79,7 +83,7 @@ def render(found: DeskStatus, clock: Clock) -> list[str]:
     else:
         lines.append(f"enrolment blocked ({s.interlock}): {s.enrolment_blocked}")
     lines.append("")
-    windows = [p for p in s.patients if p.window_open]
+    windows = [p for p in s.patients if p.window_open and p.standing in FOLLOWED]
     lines.append(f"open DLT windows: {len(windows)}")
     for p in windows:
         lines.append(

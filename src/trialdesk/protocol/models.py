@@ -25,6 +25,7 @@ from trialdesk.protocol.criteria import (
     facts_of,
     walk,
 )
+from trialdesk.protocol.prescreen import Prescreen
 
 Identifier = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -426,6 +427,7 @@ class Protocol(Strict):
     screening: ScreeningRules = ScreeningRules()
     tensions: list[Tension] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)
+    prescreen: Prescreen | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
@@ -504,6 +506,10 @@ def _check_references(protocol: Protocol) -> None:
         unknown = [i for i in (*tension.between, *tension.hold) if i not in ids]
         if unknown:
             raise ValueError(f"tension {tension.id} names unknown criteria {unknown}")
+    if protocol.prescreen is not None:
+        unknown = [i for i in protocol.prescreen.criteria_ids() if i not in ids]
+        if unknown:
+            raise ValueError(f"prescreen names unknown criteria {unknown}")
 
 
 def _require_unique(values: list[str], what: str) -> None:

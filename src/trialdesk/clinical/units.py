@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pint
@@ -202,6 +202,48 @@ def _significant(value: float, digits: int = 12) -> float:
     return float(f"{value:.{digits}g}")
 
 
+@dataclass(frozen=True)
+class _Conversion:
+    """How to take a magnitude from one unit to another: an optional molar-mass step, then a
+    factor (pint's own, so ``value * factor`` is the number pint itself would give)."""
+
+    molar_step: str | None  # "multiply" (substance -> mass), "divide" (mass -> substance), None
+    molar_mass: float
+    factor: float
+
+    def apply(self, value: float) -> float:
+        if self.molar_step == "multiply":
+            value = value * self.molar_mass
+        elif self.molar_step == "divide":
+            value = value / self.molar_mass
+        return value * self.factor
+
+
+@lru_cache(maxsize=4096)
+def _conversion(from_unit: str, to_unit: str, molar_mass_g_per_mol: float | None) -> _Conversion:
+    """The conversion between two spellings, worked out once: resolving spellings and asking
+    pint dominate the cost of :func:`convert`. Raises :class:`UnitError` without a field."""
+    target = _spec(to_unit)
+    accepted = compatible_units(target.symbol, molar_mass_g_per_mol=molar_mass_g_per_mol)
+    source = _BY_SYMBOL[parse_unit(from_unit, field="", accepted=accepted)]
+    quantity = ureg.Quantity(1.0, source.pint_unit)
+    step: str | None = None
+    molar = 0.0
+    if source.dimensionality != target.dimensionality:
+        if molar_mass_g_per_mol is None or molar_mass_g_per_mol <= 0:
+            raise UnitError(
+                f"converting {source.symbol} to {target.symbol} needs the analyte's molar mass"
+            )
+        molar = molar_mass_g_per_mol
+        molar_mass = ureg.Quantity(molar_mass_g_per_mol, "gram / mole")
+        if source.dimensionality == _SUBSTANCE_CONCENTRATION:
+            step, quantity = "multiply", quantity * molar_mass
+        else:
+            step, quantity = "divide", quantity / molar_mass
+    factor = float(ureg.Quantity(1.0, quantity.units).to(target.pint_unit).magnitude)
+    return _Conversion(step, molar, factor)
+
+
 def convert(
     value: float,
     from_unit: str,
@@ -216,19 +258,8 @@ def convert(
     an unknown or incompatible spelling raises :class:`UnitError` naming ``field`` and listing the
     units that would work. Mass <-> substance concentration needs ``molar_mass_g_per_mol``.
     """
-    target = _spec(to_unit)
-    accepted = compatible_units(target.symbol, molar_mass_g_per_mol=molar_mass_g_per_mol)
-    source = _BY_SYMBOL[parse_unit(from_unit, field=field, accepted=accepted)]
-    quantity = ureg.Quantity(value, source.pint_unit)
-    if source.dimensionality != target.dimensionality:
-        if molar_mass_g_per_mol is None or molar_mass_g_per_mol <= 0:
-            raise UnitError(
-                f"converting {source.symbol} to {target.symbol} needs the analyte's molar mass",
-                field=field,
-            )
-        molar_mass = ureg.Quantity(molar_mass_g_per_mol, "gram / mole")
-        if source.dimensionality == _SUBSTANCE_CONCENTRATION:
-            quantity = quantity * molar_mass
-        else:
-            quantity = quantity / molar_mass
-    return _significant(float(quantity.to(target.pint_unit).magnitude))
+    try:
+        conversion = _conversion(from_unit, to_unit, molar_mass_g_per_mol)
+    except UnitError as exc:
+        raise UnitError(str(exc), field=field) from None
+    return _significant(float(conversion.apply(value)))

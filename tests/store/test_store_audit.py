@@ -190,7 +190,7 @@ def test_the_chain_reveals_an_entry_removed_from_the_middle(engine: Engine) -> N
         connection.execute(text("DELETE FROM audit_log WHERE id = 2"))
     with Session(engine) as session:
         problems = verify_audit_chain(session)
-    assert [(problem.entry_id, "removed" in problem.problem) for problem in problems] == [(3, True)]
+    assert [(problem.entry_id, "removed" in problem.problem) for problem in problems] == [(2, True)]
 
 
 _FIELDS = ("actor", "entity", "entity_id", "field", "old_value", "new_value", "reason")

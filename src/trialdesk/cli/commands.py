@@ -8,6 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     from trialdesk.cli import (
         ae_cmd,
+        audit_cmd,
         calc_cmd,
         ctcae_cmd,
         db_cmd,
@@ -19,6 +20,7 @@ def register(app: typer.Typer) -> None:
         participant_cmd,
         protocol_cmd,
         replay_cmd,
+        report_cmd,
         screen_batch_cmd,
         screen_cmd,
         serve_cmd,
@@ -33,6 +35,7 @@ def register(app: typer.Typer) -> None:
     simulate_cmd.register(app)
     app.add_typer(ctcae_cmd.app, name="ctcae")
     app.add_typer(db_cmd.app, name="db")
+    app.add_typer(audit_cmd.app, name="audit")
     app.add_typer(calc_cmd.app, name="calc")
     screen_cmd.register(app)
     screen_batch_cmd.register(app)
@@ -45,3 +48,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(measure_cmd.app, name="measure")
     status_cmd.register(app)
     replay_cmd.register(app)
+    app.add_typer(report_cmd.app, name="report")

@@ -22,11 +22,13 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from trialdesk.store.clock import as_utc, utc_now
-from trialdesk.store.errors import AuditLogIsAppendOnly, StoreError
-from trialdesk.store.models import AuditEntry
+from trialdesk.store.errors import AuditLogIsAppendOnly, AuditLogTampered, StoreError
+from trialdesk.store.models import AuditCheckpoint, AuditEntry
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry."""
+CHECKPOINT_ID = 1
+"""The id of the one row of ``audit_checkpoints``."""
 
 _APPEND_ONLY = (
     "audit entries cannot be changed or deleted; the audit log is append-only. "
@@ -67,6 +69,7 @@ def record_change(
     last_hash = session.scalars(
         select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
     ).one_or_none()
+    checkpoint = _checkpoint_at(session, last_hash or GENESIS_HASH, at)
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -81,7 +84,47 @@ def record_change(
     entry.row_hash = entry_hash(entry)
     session.add(entry)
     session.flush()
+    checkpoint.entry_count += 1
+    checkpoint.head_entry_id = entry.id
+    checkpoint.head_hash = entry.row_hash
+    checkpoint.updated_at = at
+    session.flush()
     return entry
+
+
+def read_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The checkpoint as stored now (not a copy cached by the session)."""
+    return session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.id == CHECKPOINT_ID)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def _checkpoint_at(session: Session, last_hash: str, at: datetime) -> AuditCheckpoint:
+    """The checkpoint, which must name ``last_hash`` as the head; a new one for an empty log.
+
+    Writing on after entries were removed from the end would move the checkpoint past the gap
+    and hide it, so the change is refused instead.
+    """
+    checkpoint = read_checkpoint(session)
+    if checkpoint is None and last_hash == GENESIS_HASH:
+        checkpoint = AuditCheckpoint(
+            id=CHECKPOINT_ID,
+            entry_count=0,
+            head_entry_id=None,
+            head_hash=GENESIS_HASH,
+            updated_at=at,
+        )
+        session.add(checkpoint)
+        return checkpoint
+    if checkpoint is None or checkpoint.head_hash != last_hash:
+        raise AuditLogTampered(
+            "the audit log does not end where trialdesk left it (entries were removed or added "
+            "outside trialdesk, or its checkpoint was removed); nothing was saved. Run "
+            "`trialdesk audit verify` and restore the database from a backup"
+        )
+    return checkpoint
 
 
 def audit_trail(
@@ -98,39 +141,28 @@ def audit_trail(
 
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
-    """One place where the audit log is not what was written."""
+    """One place where the audit log is not what trialdesk wrote. ``kind`` is one of altered,
+    replaced, inserted, missing, truncated, appended, checkpoint (see
+    :mod:`trialdesk.store.audit_verify`)."""
 
     entry_id: int
     problem: str
+    kind: str = "altered"
 
     def __str__(self) -> str:
         return f"audit entry #{self.entry_id}: {self.problem}"
 
 
 def verify_audit_chain(session: Session) -> list[ChainProblem]:
-    """Every break in the hash chain; an empty list means the log is intact.
+    """Every problem in the audit log, oldest entry first; an empty list means it is intact.
 
     A changed row no longer matches its own hash; a removed or inserted row breaks the link
-    to its neighbour. (Removing the newest rows leaves no trace in the chain itself.)
+    to its neighbour; rows removed from (or added at) the end disagree with the checkpoint.
+    See :func:`trialdesk.store.audit_verify.verify_audit_log` for the counts and the head.
     """
-    problems: list[ChainProblem] = []
-    expected_prev = GENESIS_HASH
-    for entry in session.scalars(
-        select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
-    ):
-        if entry.prev_hash != expected_prev:
-            problems.append(
-                ChainProblem(
-                    entry.id,
-                    "does not follow the entry before it (an entry was removed or inserted)",
-                )
-            )
-        if entry_hash(entry) != entry.row_hash:
-            problems.append(
-                ChainProblem(entry.id, "its content does not match its hash (it was altered)")
-            )
-        expected_prev = entry.row_hash
-    return problems
+    from trialdesk.store.audit_verify import verify_audit_log
+
+    return list(verify_audit_log(session).problems)
 
 
 def entry_hash(entry: AuditEntry) -> str:

@@ -13,3 +13,7 @@ class AuditLogIsAppendOnly(StoreError):
 
 class ClinicalRecordsAreNeverDeleted(StoreError):
     """Someone tried to delete a clinical row; a record entered by mistake is voided instead."""
+
+
+class AuditLogTampered(StoreError):
+    """The audit log was changed outside trialdesk; nothing more is written until it is restored."""

@@ -95,6 +95,20 @@ class AuditEntry(Base):
         return f"AuditEntry(#{self.id} {self.entity}/{self.entity_id} {self.field} by {self.actor})"
 
 
+class AuditCheckpoint(Base):
+    """Where the application left the audit chain: how many entries it wrote and the id and
+    hash of the last one. One row (id 1), kept outside the audit rows and moved forward in the
+    same transaction as each new entry, so that entries removed from the end are noticed."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    head_entry_id: Mapped[int | None] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Screening(Base):
     """One eligibility screening as it was done: the input exactly as received, the screening
     date, the protocol text and software version used, who and when, and the result.

@@ -26,7 +26,13 @@ def add(
     name: Annotated[
         str, typer.Option("--name", help='Printed name shown on signatures, e.g. "LI Ming, MD".')
     ],
-    role: Annotated[str, typer.Option("--role", help="coordinator or investigator.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="administrator, investigator, coordinator, monitor or dsmb (docs/roles.md).",
+        ),
+    ],
     actor: Annotated[
         str | None,
         typer.Option(

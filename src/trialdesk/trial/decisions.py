@@ -33,6 +33,7 @@ from trialdesk.trial.context import TrialContext
 from trialdesk.trial.lookup import require_role
 from trialdesk.trial.passwords import verify_password
 from trialdesk.trial.records import check_actor, create, describe, update
+from trialdesk.trial.roles import Action
 
 SIGNATURE_MEANING: Final = "I approve this dose-escalation decision"
 
@@ -164,7 +165,7 @@ def sign_decision(
             f"{describe(row)} was superseded by a newer computation; sign the newest one",
             field="decision_id",
         )
-    user = require_role(session, username, "investigator", "sign a dose decision")
+    user = require_role(session, username, Action.SIGN_DECISION)
     if not verify_password(user.password_hash, password):
         raise TrialdeskError("does not match; re-enter your own password to sign", field="password")
     ready = readiness(session, ctx)

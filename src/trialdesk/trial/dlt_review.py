@@ -32,8 +32,8 @@ from trialdesk.trial.dlt import (
 )
 from trialdesk.trial.infusions import active_infusions, given_dates
 from trialdesk.trial.lookup import get_row, require_role, site_date
+from trialdesk.trial.roles import Action
 
-ADJUDICATOR_ROLE: Final = "investigator"
 DLT_FIELDS: Final = frozenset({"meddra_code", "grade", "onset_date", "attribution_hdmsc"})
 """The AE fields a DLT adjudication rests on; correcting one sends it back to the investigator."""
 
@@ -150,7 +150,7 @@ def adjudicate_dlt(
     A decided assessment can be changed the same way (the reason says why); deciding the same
     again is refused, as is any adjudication by someone who is not an investigator.
     """
-    require_role(session, actor, ADJUDICATOR_ROLE, "confirm or reject a DLT")
+    require_role(session, actor, Action.ADJUDICATE_DLT)
     why = records.check_reason(reason)
     assessment = get_row(session, DltAssessment, assessment_id, "DLT assessment")
     event = get_row(session, AdverseEvent, assessment.adverse_event_id, "adverse event")

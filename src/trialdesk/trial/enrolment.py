@@ -35,6 +35,7 @@ from trialdesk.trial.participants import (
     valid_consent,
 )
 from trialdesk.trial.records import check_actor, check_reason, create, update
+from trialdesk.trial.roles import Action
 
 MAX_WEIGHT_KG = 500.0
 
@@ -193,7 +194,7 @@ def enrol(
                 "must give a written reason",
                 field="override_reason",
             )
-        require_role(session, who, "investigator", "override the dose assignment")
+        require_role(session, who, Action.OVERRIDE_ENROLMENT)
         _check_level_open(ctx, reading, wanted)
         assignment = _override_assignment(reading, wanted, check_reason(override_reason))
     assert assignment is not None

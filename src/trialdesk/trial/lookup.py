@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import Base, Enrolment, Participant, User
 from trialdesk.trial.clock import Clock
+from trialdesk.trial.roles import MATRIX, Action, check_permitted, who_may
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -41,19 +42,16 @@ def enrolment_of(session: Session, participant_id: int) -> Enrolment:
     return enrolment
 
 
-def require_role(session: Session, username: str, role: str, action: str) -> User:
-    """The active user ``username`` holding ``role``; refused otherwise (``action`` is named)."""
+def require_role(session: Session, username: str, action: Action) -> User:
+    """The active user ``username`` whose role the matrix allows ``action``; refused otherwise."""
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None or not user.active:
         raise TrialdeskError(
-            f"{username!r} is not an active user of this desk; only an active {role} may {action}",
+            f"{username!r} is not an active user of this desk; only an active user with "
+            f"{who_may(action)} may {MATRIX[action].doing}",
             field="actor",
         )
-    if user.role != role:
-        raise TrialdeskError(
-            f"{username} has the role {user.role!r}; only the role {role!r} may {action}",
-            field="actor",
-        )
+    check_permitted(user.username, user.role, action)
     return user
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.audit import record_change
-from trialdesk.store.models import NAME_LENGTH, AuditEntry, Base, Voidable
+from trialdesk.store.models import NAME_LENGTH, AuditEntry, Base, User, Voidable
 from trialdesk.trial.clock import Clock
+from trialdesk.trial.roles import Action, check_permitted
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -43,7 +44,7 @@ def create(
     ``recorded_at`` / ``recorded_by`` (or ``created_at`` / ``created_by``) are filled from the
     clock and ``actor`` when the row has them and they are not set yet.
     """
-    who = check_actor(actor)
+    who = check_writer(session, actor)
     why = check_reason(reason)
     at = clock.now()
     for at_field, by_field in (("recorded_at", "recorded_by"), ("created_at", "created_by")):
@@ -82,7 +83,7 @@ def update(
     (:data:`PROTECTED_FIELDS`). Fields given with their current value are skipped; if none
     changes, nothing is written and the list is empty.
     """
-    who = check_actor(actor)
+    who = check_writer(session, actor)
     why = check_reason(reason)
     if isinstance(row, Voidable) and row.voided:
         raise TrialdeskError(
@@ -127,7 +128,7 @@ def update(
 
 def void(session: Session, row: Voidable, *, actor: str, reason: str, clock: Clock) -> AuditEntry:
     """Withdraw a record entered by mistake: it stays stored, marked voided with the reason."""
-    who = check_actor(actor)
+    who = check_writer(session, actor)
     why = check_reason(reason)
     if row.voided:
         raise TrialdeskError(f"{describe(row)} is already voided ({row.void_reason})", field="id")
@@ -168,6 +169,25 @@ def check_actor(actor: str | None) -> str:
         raise TrialdeskError(
             f"is {len(who)} characters; a user name has at most {NAME_LENGTH}", field="actor"
         )
+    return who
+
+
+def check_writer(session: Session, actor: str | None) -> str:
+    """The actor's name; refused when a stored user of that name is inactive or has a role the
+    matrix does not let write clinical data (a monitor, the DSMB, an administrator).
+
+    A name that is no stored user passes: the doors (CLI ``--as``, web login) only ever act for
+    stored users, and the use-case tests name their actors without storing them.
+    """
+    who = check_actor(actor)
+    user = session.scalars(select(User).where(User.username == who)).one_or_none()
+    if user is not None:
+        if not user.active:
+            raise TrialdeskError(
+                f"{who} is no longer an active user of this desk; act under your own account",
+                field="actor",
+            )
+        check_permitted(who, user.role, Action.WRITE_CLINICAL)
     return who
 
 

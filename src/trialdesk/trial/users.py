@@ -1,7 +1,8 @@
 """The people who use the desk: adding one (with an argon2 password for signing) and checking
 that whoever acts is an active user.
 
-The first user of an empty desk adds themself; after that only an active user may add another.
+The first user of an empty desk adds themself (make them the administrator); after that only an
+active user whose role may add users (administrator, investigator) adds another.
 The audit says who was added with which role; it never holds the password or its hash.
 """
 
@@ -15,13 +16,15 @@ from sqlalchemy.orm import Session
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.audit import record_change
 from trialdesk.store.models import User
+from trialdesk.trial import roles
 from trialdesk.trial.clock import Clock
-from trialdesk.trial.lookup import check_text
+from trialdesk.trial.lookup import check_text, require_role
 from trialdesk.trial.passwords import hash_password
 from trialdesk.trial.records import check_actor
+from trialdesk.trial.roles import Action
 
-ROLES: Final = ("coordinator", "investigator")
-"""``coordinator`` records; ``investigator`` also adjudicates DLTs, overrides and signs."""
+ROLES: Final = roles.ROLES
+"""What each role may do is the matrix in :mod:`trialdesk.trial.roles` (docs/roles.md)."""
 PRINTED_NAME_LENGTH: Final = 200
 
 
@@ -58,7 +61,7 @@ def add_user(
                 "is required: the desk has users, so say which active user adds this one",
                 field="actor",
             )
-        who = require_user(session, actor).username
+        who = require_role(session, check_actor(actor), Action.ADD_USER).username
     if session.scalars(select(User).where(User.username == name)).one_or_none() is not None:
         raise TrialdeskError(f"{name!r} is already a user; choose another", field="username")
     user = User(

@@ -114,6 +114,7 @@ def render_safety_html(
 ) -> str:
     """The safety report as HTML, as of ``cutoff`` (default: today at the site). For the web
     page and the command line alike."""
+    check_lang(lang)
     used = clock or SystemClock()
     day = check_cutoff(cutoff, used)
     return report_html(gather_safety_report(session, protocol, day, used, lang), lang)
@@ -140,11 +141,9 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
-def write_safety_report(out: Path, html: str) -> Path:
-    """Write the report as HTML or PDF, chosen by ``out``'s suffix. Written to a temporary file
-    beside ``out`` and renamed, so a failure never leaves half a report."""
-    suffix = out.suffix.lower()
-    if suffix not in FORMATS:
+def check_output_path(out: Path) -> Path:
+    """``out`` if it names a .pdf or .html file in an existing folder."""
+    if out.suffix.lower() not in FORMATS:
         raise TrialdeskError(
             f"{out.name!r} must end in .pdf or .html (the format follows the suffix)",
             field="out",
@@ -153,7 +152,14 @@ def write_safety_report(out: Path, html: str) -> Path:
         raise TrialdeskError(
             f"the folder {out.parent} does not exist; create it first", field="out"
         )
-    data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
+    return out
+
+
+def write_safety_report(out: Path, html: str) -> Path:
+    """Write the report as HTML or PDF, chosen by ``out``'s suffix. Written to a temporary file
+    beside ``out`` and renamed, so a failure never leaves half a report."""
+    check_output_path(out)
+    data = html_to_pdf(html) if out.suffix.lower() == ".pdf" else html.encode("utf-8")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -476,3 +476,8 @@ def _refuse_bulk_delete(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     if state.is_delete and mapper is not None and mapper.class_ in CLINICAL_MODELS:
         raise ClinicalRecordsAreNeverDeleted(_NEVER_DELETED)
+
+
+# The web-account and data-query tables (migration 0005) live in their own module; importing it
+# here puts them in this metadata, which the migrations are checked against.
+from trialdesk.store import accounts as _accounts  # noqa: E402, F401

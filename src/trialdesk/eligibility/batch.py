@@ -25,8 +25,8 @@ from trialdesk.eligibility.columnar.facts import (
     ON,
     ColumnFacts,
     UnitTables,
+    canonical_column,
     uln_pair_factor,
-    uln_pair_key,
 )
 from trialdesk.eligibility.columnar.layout import (
     PATIENT_ID,
@@ -37,7 +37,7 @@ from trialdesk.eligibility.columnar.layout import (
 )
 from trialdesk.eligibility.columnar.read import BatchError, first_failure, read_patients
 from trialdesk.eligibility.columnar.tables import scan_table
-from trialdesk.eligibility.columnar.units import canonical_expression, unit_factors
+from trialdesk.eligibility.columnar.units import unit_factors
 from trialdesk.protocol.models import Protocol
 
 __all__ = ["BatchError", "BatchResult", "screen_file", "screen_table"]
@@ -56,49 +56,88 @@ class BatchResult:
     criterion_ids: tuple[str, ...]
 
 
+def _unit_column(code: str, layout: Layout) -> str:
+    return lab_columns(code)["unit"] if code in layout.labs else f"{code}_unit"
+
+
 def _units(typed: pl.DataFrame, layout: Layout, present: set[str]) -> UnitTables:
-    """Factors for every distinct unit (and value/ULN unit pair) in the table, computed once."""
+    """Factors for every distinct unit (and value/ULN unit pair) in the table, computed once.
+
+    Only the distinct spellings of each unit column are read from the data (one pass); a pair
+    of spellings that does not convert is an error only if some row with a ULN really holds it.
+    """
+    codes = (*layout.body, *layout.labs)
+    uln_units = [
+        lab_columns(code)["uln_unit"]
+        for code in layout.labs
+        if lab_columns(code)["uln"] in present and lab_columns(code)["uln_unit"] in present
+    ]
+    listed = [
+        c for c in {*(_unit_column(code, layout) for code in codes), *uln_units} if c in present
+    ]
+    distinct: dict[str, list[str | None]] = (
+        typed.select([pl.col(c).unique().implode() for c in listed]).row(0, named=True)
+        if listed
+        else {}
+    )
     to_canonical: dict[str, dict[str, float]] = {}
-    unit_columns = {
-        code: (lab_columns(code)["unit"] if code in layout.labs else f"{code}_unit")
-        for code in (*layout.body, *layout.labs)
-    }
-    listed = [c for c in unit_columns.values() if c in present]
-    distinct = typed.select([pl.col(c).unique().implode() for c in listed]).row(0, named=True)
-    for code, column in unit_columns.items():
-        spellings = distinct.get(column, [])
-        to_canonical[code] = unit_factors(spellings or [], code, column=column)
-    uln_pairs: dict[str, dict[str, float]] = {}
+    for code in codes:
+        column = _unit_column(code, layout)
+        to_canonical[code] = unit_factors(distinct.get(column) or [], code, column=column)
+    uln_pairs: dict[str, dict[tuple[str, str], float]] = {}
     for code in layout.labs:
         names = lab_columns(code)
         if names["uln"] not in present:
             continue
-        value_unit = pl.col(names["unit"]) if names["unit"] in present else pl.lit(_canonical(code))
-        uln_unit = pl.col(names["uln_unit"]) if names["uln_unit"] in present else value_unit
-        keys = (
-            typed.filter(pl.col(names["uln"]).is_not_null() & value_unit.is_not_null())
-            .select(uln_pair_key(value_unit, uln_unit).unique())
-            .to_series()
-            .to_list()
+        value_spellings = (
+            [u for u in distinct.get(names["unit"]) or [] if u is not None]
+            if names["unit"] in present
+            else [_canonical(code)]
         )
-        factors: dict[str, float] = {}
-        for key in keys:
-            value_spelling, uln_spelling = key.split("\x1f")
-            try:
-                factors[key] = uln_pair_factor(code, value_spelling, uln_spelling)
-            except UnitError as exc:
-                message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
-                raise BatchError(
-                    f"{message} (ULN reported in {uln_spelling!r} for a value in "
-                    f"{value_spelling!r}); correct those cells",
-                    field=names["uln_unit"] if names["uln_unit"] in present else names["uln"],
-                ) from None
+        factors: dict[tuple[str, str], float] = {}
+        for value_spelling in value_spellings:
+            uln_spellings = {value_spelling}
+            if names["uln_unit"] in present:
+                uln_spellings |= {u for u in distinct.get(names["uln_unit"]) or [] if u is not None}
+            for uln_spelling in sorted(uln_spellings):
+                try:
+                    factors[(value_spelling, uln_spelling)] = uln_pair_factor(
+                        code, value_spelling, uln_spelling
+                    )
+                except UnitError as exc:
+                    _refuse_pair_if_used(typed, names, present, value_spelling, uln_spelling, exc)
         uln_pairs[code] = factors
     return UnitTables(to_canonical, uln_pairs)
 
 
-def _body_columns(code: str) -> dict[str, str]:
-    return {"value": f"{code}_value", "unit": f"{code}_unit"}
+def _refuse_pair_if_used(
+    typed: pl.DataFrame,
+    names: dict[str, str],
+    present: set[str],
+    value_spelling: str,
+    uln_spelling: str,
+    exc: UnitError,
+) -> None:
+    """Raise for a (value unit, ULN unit) pair that does not convert, if a row with a ULN has it."""
+    value_unit = pl.col(names["unit"]) if names["unit"] in present else pl.lit(value_spelling)
+    uln_unit = (
+        pl.col(names["uln_unit"]).fill_null(value_unit)
+        if names["uln_unit"] in present
+        else value_unit
+    )
+    used = (
+        pl.col(names["uln"]).is_not_null()
+        & (value_unit == value_spelling)
+        & (uln_unit == uln_spelling)
+    )
+    if not typed.select(used.any()).item():
+        return
+    message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+    raise BatchError(
+        f"{message} (ULN reported in {uln_spelling!r} for a value in "
+        f"{value_spelling!r}); correct those cells",
+        field=names["uln_unit"] if names["uln_unit"] in present else names["uln"],
+    ) from None
 
 
 def _canonical(code: str) -> str:
@@ -119,13 +158,14 @@ def screen_table(
     day = pl.lit(on, dtype=pl.Date) if on is not None else pl.col(SCREENING_DATE)
     typed = typed.with_columns(day.alias(ON))
     units = _units(typed, layout, present)
-    canonical: dict[str, pl.Expr] = {}
-    for code in (*layout.body, *layout.labs):
-        names = lab_columns(code) if code in layout.labs else _body_columns(code)
-        unit = names["unit"] if names["unit"] in present else None
-        canonical[code] = canonical_expression(names["value"], unit, units.to_canonical[code])
-    first_failure(typed, record_checks(layout, present, canonical))
     facts = ColumnFacts(protocol, layout, units, present)
+    # Derived facts once, as columns: every check and rule below reads them by name.
+    typed = typed.with_columns(facts.canonical_stage())
+    canonical = {code: pl.col(canonical_column(code)) for code in (*layout.body, *layout.labs)}
+    first_failure(typed, record_checks(layout, present, canonical))
+    derived = typed.lazy()
+    for stage in facts.fact_stages():
+        derived = derived.with_columns(stage)
     compiled = compile_protocol(protocol, facts)
     ids = compiled.ids
     as_status = {i: pl.col(i).replace_strict(_STATUS_NAMES, return_dtype=STATUS_TYPE) for i in ids}
@@ -140,8 +180,7 @@ def screen_table(
         ignore_nulls=True,
     )
     patients = (
-        typed.lazy()
-        .with_columns(compiled.results)
+        derived.with_columns(compiled.results)
         .with_columns(compiled.parents)
         .with_columns(compiled.verdict)
         .select(

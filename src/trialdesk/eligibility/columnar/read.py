@@ -143,6 +143,34 @@ def _parsed(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None
     return folded, folded.is_not_null() & ~folded.is_in(choices), " or ".join(choices)
 
 
+def _is_choice_text(column: Column, dtype: pl.DataType) -> bool:
+    return column.type in ("text", "answer") and dtype == pl.String
+
+
+def _folded_choices(column: Column, spellings: list[str | None]) -> tuple[pl.Expr, pl.Expr | None]:
+    """(typed expression, 'not a choice' expression or None) for a text column with choices.
+
+    A column of choices holds few distinct spellings, so they are trimmed and lower-cased once
+    each (as :func:`_parsed` folds a cell) and every row is then looked up, in one pass.
+    """
+    distinct = pl.Series("spelling", [s for s in spellings if s is not None], dtype=pl.String)
+    folded = distinct.str.strip_chars().str.to_lowercase()
+    mapping: dict[str, str | None] = {}
+    refused: list[str] = []
+    for spelling, fold in zip(distinct.to_list(), folded.to_list(), strict=True):
+        if fold == "":
+            mapping[spelling] = None
+        elif fold in column.choices:
+            mapping[spelling] = fold
+        else:
+            refused.append(spelling)
+    typed = pl.col(column.name).replace_strict(
+        mapping, default=None, return_dtype=pl.Enum(list(column.choices))
+    )
+    bad = pl.col(column.name).is_in(refused) if refused else None
+    return typed, bad
+
+
 def read_patients(
     source: pl.LazyFrame, layout: Layout, *, screening_date_given: bool = False
 ) -> pl.DataFrame:
@@ -152,10 +180,20 @@ def read_patients(
     _missing_columns(layout, present, screening_date_given=screening_date_given)
     wanted = [c for c in layout.columns if c.name in schema]
     raw = source.select([c.name for c in wanted]).collect()
+    choice_columns = [c.name for c in wanted if _is_choice_text(c, schema[c.name])]
+    spellings: dict[str, list[str | None]] = (
+        raw.select([pl.col(c).unique().implode() for c in choice_columns]).row(0, named=True)
+        if choice_columns and raw.height
+        else {}
+    )
     typed_exprs: list[pl.Expr] = []
     checks: list[Check] = []
     for column in wanted:
-        typed, bad, expected = _parsed(column, schema[column.name])
+        if _is_choice_text(column, schema[column.name]):
+            typed, bad = _folded_choices(column, spellings.get(column.name) or [])
+            expected = " or ".join(column.choices)
+        else:
+            typed, bad, expected = _parsed(column, schema[column.name])
         typed_exprs.append(typed.alias(column.name))
         if bad is not None:
             checks.append(

@@ -61,8 +61,15 @@ def test_a_cohort_with_one_dlt_is_expanded_at_the_same_level(
     assert "decision #1 for cohort 1 at level 1:" in computed
     assert "next cohort at level 1" in computed
     signed = cli("decision", "sign", "1", "--as", "dr.li").out
-    assert "decision #1 signed by LI Ming, MD (dr.li)" in signed
-    assert "I approve this dose-escalation decision" in signed
+    signature = (
+        "Signed by LI Ming, MD on 2026-04-10 01:00:00 UTC: I approve this dose-escalation decision"
+    )
+    assert signed.startswith("decision #1 (user dr.li, 2026-04-10T09:00+08:00 site time): ")
+    assert signature in signed
+    listed = cli("decision", "list").out
+    decided = "#1 cohort 1 at level 1: stay, next cohort at level 1"
+    assert listed == f"{decided}\n  {signature}\n"
+    assert f"signed decisions: 1\n  {decided}\n    {signature}" in cli("status").out
 
     cli(
         "measure", "record", "RLI-001", "spo2", "96", "--unit", "%", "--visit", "day14",
@@ -70,6 +77,7 @@ def test_a_cohort_with_one_dlt_is_expanded_at_the_same_level(
     )  # fmt: skip
 
     data = json.loads(cli("status", "--json").out)
+    assert [d["signature"] for d in data["signed_decisions"]] == [signature]
     assert (data["summary"]["next_level"], data["summary"]["next_cohort"]) == (1, 2)
     assert data["sae_clocks"] == [] and data["adjudications"] == []
     assert [p["window_open"] for p in data["summary"]["patients"]] == [False] * 3

@@ -31,13 +31,23 @@ def status(
 ) -> None:
     """Current level and cohort, open DLT windows, infusions due, SAE clocks, pending
     adjudications and decisions."""
+    from trialdesk.cli.decision_cmd import decision_line
     from trialdesk.trial.desk_status import desk_status
+    from trialdesk.trial.signatures import manifest, signed_decisions
 
     with open_desk(database_url, protocol) as desk:
         found = desk_status(desk.session, desk.ctx)
-        text = json.dumps(to_json(found), ensure_ascii=False, indent=2) if as_json else None
-        lines = None if as_json else render(found, desk.clock)
-    typer.echo(text if text is not None else "\n".join(lines or []))
+        signed = [(decision_line(row), manifest(row)) for row in signed_decisions(desk.session)]
+        if as_json:
+            data = to_json(found)
+            data["signed_decisions"] = [{"decision": d, "signature": m} for d, m in signed]
+            text = json.dumps(data, ensure_ascii=False, indent=2)
+        else:
+            lines = render(found, desk.clock)
+            lines.append(f"signed decisions: {len(signed)}")
+            lines += [f"  {decision}\n    {signature}" for decision, signature in signed]
+            text = "\n".join(lines)
+    typer.echo(text)
 
 
 def to_json(found: DeskStatus) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""The home page in a real browser: what a newcomer sees, in English and Simplified Chinese."""
+"""The protocol page in a real browser: what a newcomer sees, in English and Simplified Chinese."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def test_newcomer_reads_the_protocol_and_switches_language(
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
-        page.goto(f"{live_server}/?lang=en")
+        page.goto(f"{live_server}/protocol?lang=en")
         assert "NCT06021067" in page.title() or "NCT06021067" in page.inner_text("header")
         doses = page.locator("#doses ~ table tbody tr")
         assert doses.count() == 3

@@ -1,4 +1,4 @@
-"""The trial desk web app: home page, protocol API, health, OpenAPI, on SQLite and PostgreSQL."""
+"""The trial desk web app: protocol page and API, health, OpenAPI; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def client(database_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def test_home_page_shows_the_protocol_a_newcomer_will_run(client: TestClient) -> None:
-    page = client.get("/?lang=en")
+def test_protocol_page_shows_the_protocol_a_newcomer_will_run(client: TestClient) -> None:
+    page = client.get("/protocol?lang=en")
     assert page.status_code == 200
     html = page.text
     assert "NCT06021067" in html
@@ -36,16 +36,16 @@ def test_home_page_shows_the_protocol_a_newcomer_will_run(client: TestClient) ->
     assert "Inclusion criteria" in html and "Exclusion criteria" in html
 
 
-def test_home_page_speaks_simplified_chinese(client: TestClient) -> None:
-    html = client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9"}).text
+def test_protocol_page_speaks_simplified_chinese(client: TestClient) -> None:
+    html = client.get("/protocol", headers={"accept-language": "zh-CN,zh;q=0.9"}).text
     assert 'lang="zh-Hans"' in html
     assert "入选标准" in html and "排除标准" in html
     criterion = next(c for c in builtin_protocol().protocol.criteria if c.id == "I8")
     assert criterion.text.zh in html
 
 
-def test_home_page_doses_follow_the_weight_asked_for(client: TestClient) -> None:
-    html = client.get("/?weight=70").text
+def test_protocol_page_doses_follow_the_weight_asked_for(client: TestClient) -> None:
+    html = client.get("/protocol?weight=70").text
     # 3.3×10^5 cells/kg × 70 kg = 2.31×10^7, shown to 2 significant figures.
     assert "2.3×10" in html
     assert "70 kg" in html

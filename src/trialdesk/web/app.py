@@ -26,8 +26,10 @@ from trialdesk import __version__
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol import LoadedProtocol, load_protocol
 from trialdesk.protocol.summary import summarise
+from trialdesk.trial.clock import Clock, SystemClock
 from trialdesk.web import api_screenings
 from trialdesk.web.i18n import normalise_lang, translate
+from trialdesk.web.public_routes import PublicGuards, public_router
 from trialdesk.web.runtime import Runtime
 
 _PACKAGE = resources.files("trialdesk.web")
@@ -70,16 +72,20 @@ def create_app(
         )
 
     app.include_router(api_screenings.router)
+    app.state.public_guards = PublicGuards()
+    app.include_router(
+        public_router(templates, loaded, clock=site_clock, guards=app.state.public_guards)
+    )
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(
+    @app.get("/protocol", response_class=HTMLResponse, include_in_schema=False)
+    def protocol_page(
         request: Request, lang: str | None = None, weight: float | None = None
     ) -> HTMLResponse:
         chosen = normalise_lang(lang or request.headers.get("accept-language"))
         summary = summarise(loaded.protocol, weight_kg=weight, lang=chosen)
         return templates.TemplateResponse(
             request,
-            "home.html",
+            "protocol.html",
             {
                 "s": summary,
                 "lang": chosen,
@@ -110,6 +116,12 @@ def create_app(
         return JSONResponse(body, status_code=200 if database_ok else 503)
 
     return app
+
+
+def site_clock(request: Request) -> Clock:
+    """The app's clock (``app.state.clock``, set by tests and the demo), else the real time."""
+    clock: Clock | None = getattr(request.app.state, "clock", None)
+    return clock if clock is not None else SystemClock()
 
 
 _POWER = re.compile(r"10\^(-?\d+)")

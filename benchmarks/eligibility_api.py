@@ -32,7 +32,11 @@ import yaml
 from fastapi.testclient import TestClient
 
 from trialdesk.protocol import builtin_protocol
+from trialdesk.store.engine import make_engine
+from trialdesk.store.session import unit_of_work
+from trialdesk.trial.clock import SystemClock
 from trialdesk.trial.screening import evaluate_input
+from trialdesk.trial.users import add_user
 from trialdesk.web.app import create_app
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -83,6 +87,27 @@ def machine() -> str:
     )
 
 
+def logged_in(client: TestClient, url: str) -> str:
+    """A coordinator account on the benchmark database, logged in; the session's CSRF token."""
+    password = "benchmark password"
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        add_user(
+            session,
+            username="benchmark",
+            printed_name="Benchmark",
+            role="coordinator",
+            password=password,
+            actor=None,
+            clock=SystemClock(),
+        )
+    engine.dispose()
+    response = client.post("/api/session", json={"username": "benchmark", "password": password})
+    if response.status_code != 200:
+        raise SystemExit(f"login failed: {response.status_code} {response.text}")
+    return str(response.json()["csrf_token"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="timed requests per case")
@@ -93,9 +118,10 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(home) / 'bench.sqlite3'}"
         record = record_json().encode("utf-8")
         bundle = fhir_json()
-        headers = {"Content-Type": "application/json", "X-Trialdesk-User": "benchmark"}
+        headers = {"Content-Type": "application/json"}
         results: list[tuple[str, list[float]]] = []
         with TestClient(create_app(database_url=url)) as client:
+            headers["X-CSRF-Token"] = logged_in(client, url)
 
             def post(body: bytes, on: str | None = None) -> int:
                 params = {"date": on} if on else {}

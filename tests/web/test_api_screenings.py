@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from web_accounts import add_people, log_in
 
 from trialdesk import __version__
 from trialdesk.cli import run
@@ -144,6 +145,8 @@ def fhir_bundle() -> dict[str, Any]:
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(database_url=database_url)) as test_client:
+        add_people(test_client)
+        log_in(test_client, "coord")
         yield test_client
 
 
@@ -169,7 +172,7 @@ def test_post_screens_stores_and_points_to_the_screening(client: TestClient) -> 
     response = client.post(
         "/api/screenings",
         content=body.encode(),
-        headers={**JSON, "X-Trialdesk-User": "coordinator.li"},
+        headers=JSON,
     )
     assert response.status_code == 201, response.text
     created = response.json()
@@ -183,7 +186,7 @@ def test_post_screens_stores_and_points_to_the_screening(client: TestClient) -> 
     assert created["screening_date"] == "2026-03-10"  # the record's own screening date
     assert created["protocol_sha256"] == builtin_protocol().sha256
     assert created["software_version"] == __version__
-    assert created["screened_by"] == "coordinator.li"
+    assert created["screened_by"] == "coord"  # the logged-in user
 
     again = client.get(response.headers["location"])
     assert again.status_code == 200
@@ -197,7 +200,7 @@ def test_recording_is_audited_with_who_did_it(client: TestClient, database_url: 
     created = client.post(
         "/api/screenings",
         content=as_sent(eligible_record()).encode(),
-        headers={**JSON, "X-Trialdesk-User": "coordinator.wang"},
+        headers=JSON,
     ).json()
     engine = make_engine(database_url)
     try:
@@ -205,8 +208,25 @@ def test_recording_is_audited_with_who_did_it(client: TestClient, database_url: 
             (entry,) = audit_trail(session, entity="screening")
     finally:
         engine.dispose()
-    assert (entry.entity_id, entry.actor) == (str(created["id"]), "coordinator.wang")
+    assert (entry.entity_id, entry.actor) == (str(created["id"]), "coord")
     assert from_json_text(entry.new_value)["verdict"] == "eligible"
+
+
+def test_only_a_logged_in_coordinator_or_investigator_screens(
+    client: TestClient, database_url: str
+) -> None:
+    with TestClient(client.app) as anonymous:
+        refused = post(anonymous, as_sent(eligible_record()))
+        assert refused.status_code == 401 and refused.json()["field"] == "session"
+        log_in(anonymous, "mon")
+        forbidden = post(anonymous, as_sent(eligible_record()))
+        assert forbidden.status_code == 403
+        assert (
+            "only the roles 'investigator' or 'coordinator' may screen"
+            in (forbidden.json()["detail"])
+        )
+        assert anonymous.get("/api/screenings").status_code == 200  # a monitor reads
+    assert stored_count(database_url) == (0, 0)
 
 
 def test_the_date_parameter_sets_the_screening_date(client: TestClient) -> None:
@@ -304,7 +324,8 @@ def test_openapi_documents_the_screening_api(client: TestClient) -> None:
         "application/fhir+json",
         "application/yaml",
     }
-    assert {"date", "X-Trialdesk-User"} <= {p["name"] for p in post_doc["parameters"]}
+    assert {p["name"] for p in post_doc["parameters"]} == {"date"}
+    assert {"401", "403"} <= set(post_doc["responses"])
     listing = {p["name"] for p in paths["/api/screenings"]["get"]["parameters"]}
     assert listing == {"limit", "cursor"}
     assert "/api/screenings/{screening_id}" in paths
@@ -346,6 +367,8 @@ def test_replay_uses_the_stored_protocol_text_not_the_current_file(
     protocol_file = tmp_path / "protocol.yaml"
     protocol_file.write_text(builtin_protocol_text(), encoding="utf-8")
     with TestClient(create_app(protocol_path=protocol_file, database_url=database_url)) as api:
+        add_people(api)
+        log_in(api, "coord")
         created = post(api, as_sent(eligible_record())).json()
     assert created["verdict"] == "eligible"
     # The file is then edited: an upper age limit of 60 would exclude this 63-year-old.
@@ -356,6 +379,7 @@ def test_replay_uses_the_stored_protocol_text_not_the_current_file(
     assert edited != original
     protocol_file.write_text(edited, encoding="utf-8")
     with TestClient(create_app(protocol_path=protocol_file, database_url=database_url)) as api:
+        log_in(api, "coord")
         assert post(api, as_sent(eligible_record())).json()["verdict"] == "ineligible"
     replay = replayed(database_url, created["id"])
     assert replay.identical

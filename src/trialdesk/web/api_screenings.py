@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,13 +29,14 @@ from trialdesk.store.screenings import (
     list_screenings,
 )
 from trialdesk.store.session import unit_of_work
+from trialdesk.trial.roles import Action
 from trialdesk.trial.screening import MAX_INPUT_CHARS, screen_and_record
+from trialdesk.web.auth import requires
 from trialdesk.web.runtime import Runtime
+from trialdesk.web.sessions import Account
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 ACCEPTED_MEDIA_TYPES: Final = ("application/json", "application/fhir+json", "application/yaml")
-USER_HEADER: Final = "X-Trialdesk-User"
-ANONYMOUS: Final = "anonymous"
 
 
 class Problem(BaseModel):
@@ -106,10 +107,15 @@ class ProblemRoute(APIRoute):
         return handler
 
 
+Screener = Annotated[Account, Depends(requires(Action.SCREEN))]
+Reader = Annotated[Account, Depends(requires(Action.READ_CLINICAL))]
+
 router = APIRouter(prefix="/api/screenings", tags=["screenings"], route_class=ProblemRoute)
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Bad input; `field` names what to fix."},
+    401: {"model": Problem, "description": "Not logged in (POST /api/session)."},
+    403: {"model": Problem, "description": "Your role may not do this, or CSRF token missing."},
     404: {"model": Problem, "description": "No screening with this id."},
 }
 
@@ -139,16 +145,12 @@ _REQUEST_BODY = {
 )
 async def create_screening(
     request: Request,
+    account: Screener,
     date_: str | None = Query(
         None,
         alias="date",
         description="Screening date YYYY-MM-DD (default: today); not in the future.",
         examples=["2026-11-20"],
-    ),
-    user: str | None = Header(
-        None,
-        alias=USER_HEADER,
-        description="Who screens (until sign-in exists); default 'anonymous'.",
     ),
 ) -> Response:
     """Evaluates every criterion of the protocol the desk runs and stores the input, the result,
@@ -177,7 +179,7 @@ async def create_screening(
             f"is not UTF-8 text (byte {exc.start}); send JSON encoded as UTF-8", field="body"
         ) from None
     on = _parse_date(date_)
-    screened_by = (user or "").strip() or ANONYMOUS
+    screened_by = account.username
     runtime: Runtime = request.app.state.runtime
 
     def _screen() -> Screening:
@@ -203,7 +205,7 @@ async def create_screening(
     response_model=ScreeningDetail,
     responses=_PROBLEMS,
 )
-def read_screening(request: Request, screening_id: int) -> Response:
+def read_screening(request: Request, screening_id: int, _: Reader) -> Response:
     runtime: Runtime = request.app.state.runtime
     with unit_of_work(runtime.engine) as session:
         stored = get_screening(session, screening_id)
@@ -220,6 +222,7 @@ def read_screening(request: Request, screening_id: int) -> Response:
 )
 def list_stored_screenings(
     request: Request,
+    _: Reader,
     limit: int = Query(50, description=f"Page size, 1 to {MAX_PAGE_SIZE}."),
     cursor: int | None = Query(
         None,

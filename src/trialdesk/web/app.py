@@ -28,6 +28,7 @@ from trialdesk.protocol import LoadedProtocol, load_protocol
 from trialdesk.protocol.summary import summarise
 from trialdesk.trial.clock import Clock, SystemClock
 from trialdesk.web import api_screenings
+from trialdesk.web.accounts_setup import install_accounts
 from trialdesk.web.i18n import normalise_lang, translate
 from trialdesk.web.public_routes import PublicGuards, public_router
 from trialdesk.web.runtime import Runtime
@@ -72,6 +73,7 @@ def create_app(
         )
 
     app.include_router(api_screenings.router)
+    install_accounts(app)
     app.state.public_guards = PublicGuards()
     app.include_router(
         public_router(templates, loaded, clock=site_clock, guards=app.state.public_guards)

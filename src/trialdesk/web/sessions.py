@@ -1,0 +1,105 @@
+"""Server-side login sessions: a random token in the cookie, its sha256 in ``web_sessions``.
+
+A session ends after :data:`IDLE` without use, after :data:`LONGEST` in any case, or at logout.
+Each session has its own CSRF token, which every unsafe request made with the cookie must echo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trialdesk.store.accounts import WebSession
+from trialdesk.store.models import User
+from trialdesk.trial.clock import Clock
+
+IDLE: Final = timedelta(minutes=30)
+"""A session unused this long has expired (the user logs in again)."""
+LONGEST: Final = timedelta(hours=12)
+"""No session outlives a working day, however busy."""
+TOUCH_EVERY: Final = timedelta(minutes=1)
+"""Use moves the expiry forward at most this often (one write a minute, not one a request)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Who a request acts for, as the pages and the API see them."""
+
+    username: str
+    display_name: str
+    printed_name: str
+    role: str
+    session_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(
+    session: Session, user: User, *, ip: str | None, clock: Clock
+) -> tuple[str, Account]:
+    """A new session: the cookie token (returned once, only its hash is stored) and the account."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    row = WebSession(
+        token_sha256=token_digest(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        ip=(ip or "")[:64] or None,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=min(now + IDLE, now + LONGEST),
+    )
+    session.add(row)
+    session.flush()
+    return token, _account(row, user)
+
+
+def resolve_session(session: Session, token: str, *, clock: Clock) -> Account | None:
+    """The account of a live session with this cookie token; None when unknown, ended, expired,
+    or its user is no longer active. Use moves the idle expiry forward."""
+    row = session.scalars(
+        select(WebSession).where(WebSession.token_sha256 == token_digest(token))
+    ).one_or_none()
+    if row is None or row.ended_at is not None:
+        return None
+    now = clock.now()
+    if now >= row.expires_at or now >= row.created_at + LONGEST:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        row.expires_at = min(now + IDLE, row.created_at + LONGEST)
+        session.flush()
+    return _account(row, user)
+
+
+def end_session(session: Session, session_id: int, *, clock: Clock) -> None:
+    """Log out: the session stays stored, marked ended."""
+    row = session.get(WebSession, session_id)
+    if row is not None and row.ended_at is None:
+        row.ended_at = clock.now()
+        session.flush()
+
+
+def _account(row: WebSession, user: User) -> Account:
+    return Account(
+        username=user.username,
+        display_name=user.display_name,
+        printed_name=user.printed_name or user.display_name,
+        role=user.role,
+        session_id=row.id,
+        csrf_token=row.csrf_token,
+        expires_at=row.expires_at,
+    )

@@ -168,7 +168,7 @@ def screen_table(
         derived = derived.with_columns(stage)
     compiled = compile_protocol(protocol, facts)
     ids = compiled.ids
-    as_status = {i: pl.col(i).replace_strict(_STATUS_NAMES, return_dtype=STATUS_TYPE) for i in ids}
+    as_status = {i: _named(pl.col(i), STATUS_TYPE) for i in ids}
     failing = pl.concat_str(
         [
             pl.when(pl.col(i) == ("not_met" if compiled.kinds[i] == "inclusion" else "met")).then(
@@ -185,7 +185,7 @@ def screen_table(
         .with_columns(compiled.verdict)
         .select(
             pl.col(PATIENT_ID),
-            pl.col("verdict").replace_strict(_VERDICT_NAMES, return_dtype=VERDICT_TYPE),
+            _named(pl.col("verdict"), VERDICT_TYPE).alias("verdict"),
             *[as_status[i].alias(i) for i in ids],
         )
         .with_columns(failing.alias("failing"))
@@ -199,8 +199,9 @@ def screen_table(
     return BatchResult(patients, attrition(patients, table_rows, VERDICTS), tuple(ids))
 
 
-_STATUS_NAMES = dict(enumerate(STATUSES))
-_VERDICT_NAMES = dict(enumerate(VERDICTS))
+def _named(codes: pl.Expr, names: pl.Enum) -> pl.Expr:
+    """Int8 codes as their Enum names: the name at each code's position (a gather, no hashing)."""
+    return pl.lit(pl.Series(names.categories, dtype=names)).gather(codes)
 
 
 def screen_file(protocol: Protocol, path: Path, *, on: dt.date | None = None) -> BatchResult:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from trialdesk.eligibility.columnar.layout import PATIENT_ID, SCREENING_DATE, Column, Layout
+from trialdesk.eligibility.columnar.lookup import lookup
 from trialdesk.errors import TrialdeskError
 
 __all__ = ["BatchError", "Check", "first_failure", "read_patients", "say"]
@@ -147,6 +148,31 @@ def _is_choice_text(column: Column, dtype: pl.DataType) -> bool:
     return column.type in ("text", "answer") and dtype == pl.String
 
 
+def _choice_spellings(raw: pl.DataFrame, columns: list[Column]) -> dict[str, list[str | None]]:
+    """The distinct spellings of each text column of choices.
+
+    Most columns already hold exactly the choices (tested cheaply, by equality); only the
+    others are hashed for their distinct spellings.
+    """
+    if not columns or raw.height == 0:
+        return {}
+    exact = raw.select(
+        [
+            (pl.col(c.name).is_null() | pl.any_horizontal([pl.col(c.name) == x for x in c.choices]))
+            .all()
+            .alias(c.name)
+            for c in columns
+        ]
+    ).row(0, named=True)
+    spellings: dict[str, list[str | None]] = {
+        c.name: list(c.choices) for c in columns if exact[c.name]
+    }
+    others = [c.name for c in columns if not exact[c.name]]
+    if others:
+        spellings |= raw.select([pl.col(c).unique().implode() for c in others]).row(0, named=True)
+    return spellings
+
+
 def _folded_choices(column: Column, spellings: list[str | None]) -> tuple[pl.Expr, pl.Expr | None]:
     """(typed expression, 'not a choice' expression or None) for a text column with choices.
 
@@ -164,9 +190,7 @@ def _folded_choices(column: Column, spellings: list[str | None]) -> tuple[pl.Exp
             mapping[spelling] = fold
         else:
             refused.append(spelling)
-    typed = pl.col(column.name).replace_strict(
-        mapping, default=None, return_dtype=pl.Enum(list(column.choices))
-    )
+    typed = lookup(pl.col(column.name), mapping, pl.Enum(list(column.choices)))
     bad = pl.col(column.name).is_in(refused) if refused else None
     return typed, bad
 
@@ -180,12 +204,7 @@ def read_patients(
     _missing_columns(layout, present, screening_date_given=screening_date_given)
     wanted = [c for c in layout.columns if c.name in schema]
     raw = source.select([c.name for c in wanted]).collect()
-    choice_columns = [c.name for c in wanted if _is_choice_text(c, schema[c.name])]
-    spellings: dict[str, list[str | None]] = (
-        raw.select([pl.col(c).unique().implode() for c in choice_columns]).row(0, named=True)
-        if choice_columns and raw.height
-        else {}
-    )
+    spellings = _choice_spellings(raw, [c for c in wanted if _is_choice_text(c, schema[c.name])])
     typed_exprs: list[pl.Expr] = []
     checks: list[Check] = []
     for column in wanted:

@@ -17,6 +17,7 @@ import polars as pl
 from trialdesk.clinical.analytes import Analyte, analyte
 from trialdesk.clinical.errors import UnitError
 from trialdesk.clinical.units import convert
+from trialdesk.eligibility.columnar.lookup import lookup
 from trialdesk.eligibility.columnar.read import BatchError
 
 __all__ = ["SIGNIFICANT_DIGITS", "canonical_expression", "unit_factors"]
@@ -66,6 +67,5 @@ def canonical_expression(
     """
     value = pl.col(value_column).cast(pl.Float64)
     if unit_column is not None:
-        factor = pl.col(unit_column).replace_strict(factors, default=None, return_dtype=pl.Float64)
-        value = value * factor
+        value = value * lookup(pl.col(unit_column), factors, pl.Float64())
     return value.round_sig_figs(SIGNIFICANT_DIGITS)

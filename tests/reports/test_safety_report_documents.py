@@ -144,3 +144,4 @@ def test_chinese_pdf_is_in_chinese_with_the_same_numbers(
     assert "不良事件（按术语、最重分级和剂量水平）" in text
     assert "1 3.3×105 cells/kg 6 6 6 24 1 0" in text
     assert "DLT 可评价 14" in text
+    assert "由 LI Ming, MD 于 2026-04-10 01:00:00 UTC 签署" in text

@@ -151,7 +151,7 @@ def test_listings_of_saes_dlts_and_signed_decisions(report: SafetyReport) -> Non
     first = report.decisions[0].signature
     # tests/trial/trial_desk.py: LI Ming signs at the manual clock's time, 2026-04-10 01:00 UTC.
     assert first == (
-        "Signed by LI Ming, MD on 2026-04-10 01:00 +00:00: I approve this dose-escalation decision"
+        "Signed by LI Ming, MD on 2026-04-10 01:00:00 UTC: I approve this dose-escalation decision"
     )
 
 

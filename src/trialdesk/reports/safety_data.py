@@ -34,7 +34,6 @@ from trialdesk.reports.safety_model import (
     SaeLine,
     SafetyReport,
 )
-from trialdesk.reports.signature_text import signature_manifestation
 from trialdesk.store.audit import audit_trail
 from trialdesk.store.models import (
     AdverseEvent,
@@ -52,6 +51,7 @@ from trialdesk.trial.clock import Clock
 from trialdesk.trial.dlt import Evaluability, PatientEvaluability, patient_evaluability
 from trialdesk.trial.dlt_review import patient_dlt_facts, protocol_dlt
 from trialdesk.trial.lookup import site_date, site_zone
+from trialdesk.trial.signatures import manifest
 
 PNEUMONITIS_CODE = "pneumonitis_grade"
 
@@ -80,7 +80,7 @@ def gather_safety_report(
 ) -> SafetyReport:
     """Everything the report shows, read from ``session`` as of ``cutoff``."""
     protocol = loaded.protocol
-    reader = _Reader(session, protocol, cutoff, clock)
+    reader = _Reader(session, protocol, cutoff, clock, lang)
     patients = reader.patients()
     dlts = reader.dlt_lines(patients)
     patients = reader.with_standing(patients, dlts)
@@ -113,8 +113,11 @@ def gather_safety_report(
 class _Reader:
     """The queries, all trimmed to the cut-off."""
 
-    def __init__(self, session: Session, protocol: Protocol, cutoff: date, clock: Clock) -> None:
+    def __init__(
+        self, session: Session, protocol: Protocol, cutoff: date, clock: Clock, lang: str
+    ) -> None:
         self.session = session
+        self.lang = lang
         self.protocol = protocol
         self.cutoff = cutoff
         self.clock = clock
@@ -387,12 +390,7 @@ class _Reader:
                     mtd_level=made.get("mtd_level"),
                     reason=str(made.get("reason") or ""),
                     computed_at=row.computed_at.astimezone(zone),
-                    signature=signature_manifestation(
-                        row.signer_name or row.signed_by or "?",
-                        row.signed_at,
-                        row.signature_meaning or "",
-                        zone,
-                    ),
+                    signature=manifest(row, "zh" if self.lang == "zh" else "en"),
                 )
             )
         return tuple(lines)

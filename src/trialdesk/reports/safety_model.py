@@ -136,7 +136,7 @@ class DecisionLine:
     reason: str
     computed_at: datetime
     signature: str
-    """"Signed by <name> on <time>: <meaning>"."""
+    """The signature as trialdesk.trial.signatures.manifest shows it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
         db_cmd,
         decide_cmd,
         decision_cmd,
+        demo_cmd,
         dlt_cmd,
         infusion_cmd,
         measure_cmd,
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(protocol_cmd.app, name="protocol")
     serve_cmd.register(app)
+    demo_cmd.register(app)
     decide_cmd.register(app)
     simulate_cmd.register(app)
     app.add_typer(ctcae_cmd.app, name="ctcae")

@@ -26,11 +26,28 @@ def serve(
             "$TRIALDESK_HOME/trialdesk.sqlite3 (TRIALDESK_HOME defaults to ~/.trialdesk)."
         ),
     ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="Seed a demo trial in progress first (on a new temporary SQLite database "
+            "unless --database-url is given) and print its logins."
+        ),
+    ] = False,
 ) -> None:
     """Start the trial desk (SQLite by default; TRIALDESK_DATABASE_URL for PostgreSQL)."""
     import uvicorn
 
     from trialdesk.web.app import create_app
+
+    if demo:
+        import tempfile
+
+        from trialdesk.cli.demo_cmd import seed_and_describe
+
+        if database_url is None:
+            folder = Path(tempfile.mkdtemp(prefix="trialdesk-demo-"))
+            database_url = f"sqlite:///{folder / 'demo.sqlite3'}"
+        typer.echo(seed_and_describe(database_url, str(protocol or "builtin")))
 
     application = create_app(protocol_path=protocol, database_url=database_url)
     runtime = application.state.runtime

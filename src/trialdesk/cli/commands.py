@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
         decision_cmd,
         demo_cmd,
         dlt_cmd,
+        export_cmd,
         infusion_cmd,
         measure_cmd,
         participant_cmd,
@@ -51,3 +52,4 @@ def register(app: typer.Typer) -> None:
     status_cmd.register(app)
     replay_cmd.register(app)
     app.add_typer(report_cmd.app, name="report")
+    app.add_typer(export_cmd.app, name="export")

@@ -64,8 +64,11 @@ def test_every_entity_is_exported_row_for_row_with_voided_records_and_signatures
     ]
     for decision in decisions:
         assert decision["signer_name"] == "LI Ming, MD"
+        signed_at = datetime.fromisoformat(decision["signed_at"])
+        # the desk's one manifestation sentence (trialdesk.trial.signatures, 21 CFR 11.50)
         assert decision["signature"] == (
-            f"Signed by LI Ming, MD on {decision['signed_at']}: {decision['signature_meaning']}"
+            f"Signed by LI Ming, MD on {signed_at:%Y-%m-%d %H:%M:%S} UTC: "
+            f"{decision['signature_meaning']}"
         )
 
 

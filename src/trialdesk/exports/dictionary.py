@@ -11,7 +11,6 @@ from typing import Any, Final, Literal, get_args
 
 from trialdesk.eligibility.result import Verdict
 from trialdesk.exports.dataset import TrialData, age_on
-from trialdesk.exports.signatures import manifestation
 from trialdesk.store.models import (
     ATTRIBUTIONS,
     DLT_STATUSES,
@@ -20,6 +19,7 @@ from trialdesk.store.models import (
     PARTICIPANT_STATUSES,
     SEXES,
 )
+from trialdesk.trial.signatures import manifest
 
 ColumnType = Literal["integer", "float", "text", "date", "datetime", "boolean"]
 Getter = Callable[[Any, TrialData], object]
@@ -383,7 +383,7 @@ DECISIONS = Table(
             "signature",
             "text",
             "Signature manifestation: signed by, when, meaning",
-            lambda row, _data: manifestation(row),
+            lambda row, _data: manifest(row),
         ),
         Column(
             "superseded",

@@ -77,13 +77,14 @@ def enrolled(client: TestClient) -> dict[str, Any]:
         ),
         201,
     )
-    return ok(
+    enrolment: dict[str, Any] = ok(
         client.post(
             f"/api/participants/{pid}/enrolment",
             json={"enrolled_on": today.isoformat(), "baseline_weight_kg": 60},
         ),
         201,
     )
+    return enrolment
 
 
 def test_a_cohort_from_screening_to_a_signed_decision(coord: TestClient) -> None:

@@ -167,6 +167,7 @@ def test_the_login_page_says_when_logins_are_paused(client: TestClient) -> None:
     )
     assert page.status_code == 429
     assert 'role="alert"' in page.text
+    assert "登录失败次数过多" in page.text  # "too many failed logins", in the page's language
 
 
 def test_logins_failures_and_logouts_are_audited_without_the_password(

@@ -115,8 +115,12 @@ _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 _SUPERSCRIPT_DIGITS = str.maketrans(_SUPERSCRIPTS, "0123456789-")
 
 
+@lru_cache(maxsize=4096)
 def normalise_spelling(text: str) -> str:
-    """Fold a unit spelling to a lookup key: ``"x10⁹ /L"``, ``"10*9/l"`` and ``"10^9/L"`` agree."""
+    """Fold a unit spelling to a lookup key: ``"x10⁹ /L"``, ``"10*9/l"`` and ``"10^9/L"`` agree.
+
+    Cached: a few spellings recur in every screening.
+    """
     folded = re.sub(
         f"[{_SUPERSCRIPTS}]+",
         lambda match: "^" + match.group().translate(_SUPERSCRIPT_DIGITS),

@@ -85,7 +85,13 @@ def test_public_page_in_simplified_chinese(client: TestClient) -> None:
     page = client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9"})
     html = page.text
     assert '<html lang="zh-Hans">' in html
-    for words in ("谁可以参加", "谁不能参加", "在医院静脉输注 4 次，每 3 天一次。", "查看我的结果"):
+    for words in (
+        "谁可以参加",
+        "谁不能参加",
+        "在医院静脉输注 4 次，每 3 天一次。",
+        "您针对肺损伤的常规治疗（糖皮质激素）按医生的处方继续进行。",
+        "查看我的结果",
+    ):
         assert words in html
     prescreen = builtin_protocol().protocol.prescreen
     assert prescreen is not None

@@ -160,7 +160,13 @@ def _involves(protocol: Protocol, t: _T, lang: str) -> list[str]:
             )
         )
     for treatment in protocol.standard_treatment:
-        items.append(t("Your usual treatment goes on: {what}", what=treatment.text.get(lang)))
+        items.append(
+            t(
+                "Your usual treatment for the lung injury ({name}) goes on as your doctors "
+                "prescribe it.",
+                name=t(treatment.name),
+            )
+        )
     if protocol.dlt:
         items.append(
             t(

@@ -44,6 +44,8 @@ OWN_FORM_TOKEN_PATHS: Final = frozenset({"/login", "/prescreen", "/prescreen/con
 """Forms that never act for the session and carry a form token of their own (the login form's
 double-submit token, the public pre-screening's signed token): a staff member who is logged in
 can still use them. Only add a path here when its route ignores the session."""
+UNAUTHENTICATED_PREFIXES: Final = ("/static/",)
+"""Paths that never act for anyone: no session lookup (a database round trip) for them."""
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "testserver"})
 
 
@@ -67,6 +69,9 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(UNAUTHENTICATED_PREFIXES):
             await self.app(scope, receive, send)
             return
         token = _cookie(scope, SESSION_COOKIE)

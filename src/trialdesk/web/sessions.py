@@ -67,16 +67,18 @@ def start_session(
 def resolve_session(session: Session, token: str, *, clock: Clock) -> Account | None:
     """The account of a live session with this cookie token; None when unknown, ended, expired,
     or its user is no longer active. Use moves the idle expiry forward."""
-    row = session.scalars(
-        select(WebSession).where(WebSession.token_sha256 == token_digest(token))
+    found = session.execute(
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_sha256 == token_digest(token))
     ).one_or_none()
-    if row is None or row.ended_at is not None:
+    if found is None:
         return None
+    row, user = found.tuple()
     now = clock.now()
-    if now >= row.expires_at or now >= row.created_at + LONGEST:
+    if row.ended_at is not None or now >= row.expires_at or now >= row.created_at + LONGEST:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now

@@ -3,11 +3,17 @@ checkpoint; name the first entry changed, inserted or removed outside trialdesk.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trialdesk.cli.desk import DatabaseUrlOption, open_store
+from trialdesk.cli.desk import DatabaseUrlOption
+from trialdesk.errors import TrialdeskError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 INTACT = 0
 BROKEN = 1
@@ -30,10 +36,10 @@ def verify(
 ) -> None:
     """Exit 0 with the entry count and head hash when the log is intact; exit 1 naming the
     first entry changed, inserted or removed outside trialdesk."""
-    from trialdesk.store.audit_verify import verify_audit_log
+    from trialdesk.store.audit_verify import verify_audit_database
 
-    with open_store(database_url) as session:
-        found = verify_audit_log(session, known_heads=known_head or ())
+    with open_engine(database_url) as engine:
+        found = verify_audit_database(engine, known_heads=known_head or ())
     if found.intact:
         typer.echo(f"audit log intact: {found.head_line()}")
         return
@@ -49,3 +55,23 @@ def verify(
         err=True,
     )
     raise typer.Exit(BROKEN)
+
+
+@contextmanager
+def open_engine(database_url: str | None) -> Iterator[Engine]:
+    """An engine on the database; refused when it has no trialdesk schema."""
+    from trialdesk.store.config import database_url as resolve
+    from trialdesk.store.engine import make_engine
+    from trialdesk.store.migrate import current_revision
+
+    engine = make_engine(resolve(database_url))
+    try:
+        if current_revision(engine) is None:
+            shown = engine.url.render_as_string(hide_password=True)
+            raise TrialdeskError(
+                f"{shown} has no trialdesk schema yet; run `trialdesk db upgrade` first",
+                field="--database-url",
+            )
+        yield engine
+    finally:
+        engine.dispose()

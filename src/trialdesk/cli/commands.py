@@ -9,6 +9,7 @@ def register(app: typer.Typer) -> None:
     from trialdesk.cli import (
         ae_cmd,
         audit_cmd,
+        backup_cmd,
         calc_cmd,
         ctcae_cmd,
         db_cmd,
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ctcae_cmd.app, name="ctcae")
     app.add_typer(db_cmd.app, name="db")
     app.add_typer(audit_cmd.app, name="audit")
+    backup_cmd.register(app)
     app.add_typer(calc_cmd.app, name="calc")
     screen_cmd.register(app)
     screen_batch_cmd.register(app)

@@ -75,7 +75,8 @@ def audit(
 ) -> None:
     """Print the audit trail oldest first and verify its hash chain (exit 2 if it is broken)."""
     from trialdesk.errors import TrialdeskError
-    from trialdesk.store.audit import audit_trail, verify_audit_chain
+    from trialdesk.store.audit import audit_trail
+    from trialdesk.store.audit_verify import verify_audit_database
     from trialdesk.store.config import database_url as resolve
     from trialdesk.store.engine import make_engine
     from trialdesk.store.migrate import current_revision
@@ -91,7 +92,7 @@ def audit(
             )
         with unit_of_work(engine) as session:
             entries = audit_trail(session, entity=entity, entity_id=entity_id)
-            problems = verify_audit_chain(session)
+        problems = verify_audit_database(engine).problems
     finally:
         engine.dispose()
     for entry in entries:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from trialdesk.store.audit import GENESIS_HASH, ChainProblem, entry_hash, read_checkpoint
@@ -51,7 +51,8 @@ class AuditVerification:
         """``N entries, head #ID sha256 HASH``: the line to keep outside the database."""
         if self.head_entry_id is None:
             return "0 entries (empty audit log)"
-        return f"{self.entries} entries, head #{self.head_entry_id} sha256 {self.head_hash}"
+        noun = "entry" if self.entries == 1 else "entries"
+        return f"{self.entries} {noun}, head #{self.head_entry_id} sha256 {self.head_hash}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +61,28 @@ class _Seen:
     row_hash: str
 
 
+def verify_audit_database(engine: Engine, known_heads: Iterable[str] = ()) -> AuditVerification:
+    """:func:`verify_audit_log` inside one read snapshot of its own, so that entries a running
+    desk writes meanwhile are neither half seen nor taken for tampering."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            snapshot = connection.execution_options(isolation_level="REPEATABLE READ")
+            with snapshot.begin(), Session(bind=snapshot) as session:
+                return verify_audit_log(session, known_heads)
+        # The sqlite3 module begins transactions only before writes; a read needs its own.
+        connection.exec_driver_sql("BEGIN")
+        try:
+            with Session(bind=connection) as session:
+                return verify_audit_log(session, known_heads)
+        finally:
+            connection.rollback()
+
+
 def verify_audit_log(session: Session, known_heads: Iterable[str] = ()) -> AuditVerification:
-    """Walk the whole log; ``known_heads`` are head hashes printed by earlier reports, each of
-    which must still be in the log (this catches a tail removed together with the checkpoint)."""
+    """Walk the whole log as ``session`` sees it; ``known_heads`` are head hashes printed by
+    earlier reports, each of which must still be in the log (this catches a tail removed
+    together with the checkpoint). The session should read one snapshot (see
+    :func:`verify_audit_database`) when the desk may be writing meanwhile."""
     heads = [_checked_hash(head) for head in known_heads]
     problems: list[ChainProblem] = []
     previous = _Seen(0, GENESIS_HASH)

@@ -1,8 +1,8 @@
-"""Take the getting-started screenshots of the home page in headless Debian chromium.
+"""Take the getting-started screenshots of the protocol page in headless Debian chromium.
 
     .venv/bin/python scripts/screenshot_home.py [--out docs/img]
 
-Serves the trial desk on a temporary SQLite database, opens the home page in English and in
+Serves the trial desk on a temporary SQLite database, opens /protocol in English and in
 Simplified Chinese with Playwright, and writes home-en.png and home-zh.png.
 """
 
@@ -52,7 +52,7 @@ def main() -> None:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 for lang in ("en", "zh"):
-                    page.goto(f"http://127.0.0.1:{port}/?lang={lang}")
+                    page.goto(f"http://127.0.0.1:{port}/protocol?lang={lang}")
                     target = args.out / f"home-{lang}.png"
                     page.screenshot(path=str(target), full_page=False)
                     print(f"wrote {target}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 from seeded_trial import BIRTH_DATE, VOID_REASON, seed_trial
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trialdesk.exports.csv_export import csv_files
+from trialdesk.exports.csv_export import csv_files, dictionary_tables_markdown
 from trialdesk.exports.dataset import load_trial
 from trialdesk.store.models import (
     AdverseEvent,
@@ -104,3 +105,13 @@ def check_dictionary(files: dict[str, bytes]) -> None:
     markdown = files["data_dictionary.md"].decode("utf-8")
     assert "## adverse_events.csv" in markdown
     assert "| grade | integer |  | CTCAE grade | 1, 2, 3, 4, 5 |" in markdown
+
+
+def test_the_dictionary_in_the_docs_is_the_one_the_export_writes() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "exports.md").read_text("utf-8")
+    start = docs.index("<!-- data-dictionary:start -->\n") + len("<!-- data-dictionary:start -->\n")
+    end = docs.index("<!-- data-dictionary:end -->")
+    assert docs[start:end] == dictionary_tables_markdown("####"), (
+        "docs/exports.md is out of date: paste dictionary_tables_markdown('####') between the "
+        "data-dictionary markers"
+    )

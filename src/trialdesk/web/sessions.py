@@ -74,7 +74,7 @@ def resolve_session(session: Session, token: str, *, clock: Clock) -> Account | 
     ).one_or_none()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     now = clock.now()
     if row.ended_at is not None or now >= row.expires_at or now >= row.created_at + LONGEST:
         return None

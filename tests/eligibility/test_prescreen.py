@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from trialdesk.eligibility.prescreen import PrescreenAnswerError, prescreen
+from trialdesk.eligibility.prescreen import PrescreenAnswerError, answer_problems, prescreen
 from trialdesk.protocol import builtin_protocol
 from trialdesk.protocol.prescreen import Prescreen
 
@@ -115,3 +115,14 @@ def test_unreadable_answers_are_refused_by_field(
         prescreen(questionnaire(), answers(**changes), TODAY)
     assert refused.value.field == field
     assert refused.value.problem == problem
+
+
+def test_every_unreadable_answer_is_found_at_once() -> None:
+    raw = answers(age="", lung_surgery="maybe", injury_began="2026-03-11")
+    problems = answer_problems(questionnaire(), raw, TODAY)
+    assert {qid: p.problem for qid, p in problems.items()} == {
+        "age": "required",
+        "injury_began": "future_date",
+        "lung_surgery": "choose",
+    }
+    assert answer_problems(questionnaire(), answers(), TODAY) == {}

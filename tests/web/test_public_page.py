@@ -209,10 +209,11 @@ def test_bad_contact_details_are_refused_beside_the_field(
 
 def test_a_missing_answer_is_asked_again_with_the_given_answers_kept(client: TestClient) -> None:
     token = token_of(client.get("/").text)
-    partial = {k: v for k, v in LIKELY.items() if k != "lung_surgery"}
+    partial = {k: v for k, v in LIKELY.items() if k not in ("lung_surgery", "stem_cell_study")}
     response = client.post("/prescreen", data={**partial, "token": token, "lang": "en"})
     assert response.status_code == 422
     assert 'href="#q-lung_surgery"' in response.text
+    assert 'href="#q-stem_cell_study"' in response.text
     assert 'value="63"' in response.text
 
 

@@ -19,7 +19,13 @@ from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.base import Text
 from trialdesk.protocol.prescreen import Bound, Prescreen, PrescreenQuestion
 
-__all__ = ["PrescreenAnswerError", "PrescreenOutcome", "PrescreenReason", "prescreen"]
+__all__ = [
+    "PrescreenAnswerError",
+    "PrescreenOutcome",
+    "PrescreenReason",
+    "answer_problems",
+    "prescreen",
+]
 
 YES_NO: Final = ("yes", "no", "unsure")
 EARLIEST_DATE: Final = date(1900, 1, 1)
@@ -74,6 +80,25 @@ def prescreen(questionnaire: Prescreen, raw: Mapping[str, str], today: date) -> 
         elif _fails(question, value, today):
             reasons.append(PrescreenReason(question.id, tuple(question.criteria), question.reason))
     return PrescreenOutcome(not reasons, tuple(reasons), answers, tuple(unsure))
+
+
+def answer_problems(
+    questionnaire: Prescreen, raw: Mapping[str, str], today: date
+) -> dict[str, PrescreenAnswerError]:
+    """Every asked question whose answer cannot be read, by question id (empty: all readable),
+    so that a form can point at all of them at once."""
+    answers: dict[str, str | None] = {}
+    problems: dict[str, PrescreenAnswerError] = {}
+    for question in questionnaire.questions:
+        if not _asked(question, answers):
+            answers[question.id] = None
+            continue
+        try:
+            answers[question.id] = _read(question, raw.get(question.id, ""), today)
+        except PrescreenAnswerError as problem:
+            answers[question.id] = None
+            problems[question.id] = problem
+    return problems
 
 
 def _asked(question: PrescreenQuestion, answers: Mapping[str, str | None]) -> bool:

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from trialdesk import __version__
-from trialdesk.eligibility.prescreen import PrescreenAnswerError, PrescreenOutcome, prescreen
+from trialdesk.eligibility.prescreen import PrescreenOutcome, answer_problems, prescreen
 from trialdesk.protocol import LoadedProtocol
 from trialdesk.protocol.prescreen import Prescreen
 from trialdesk.store.prescreen_contacts import NAME_LENGTH, PrescreenContact, add_contact
@@ -216,9 +216,11 @@ def _plain(form: FormData) -> dict[str, str]:
 def _judge(
     questionnaire: Prescreen | None, values: Mapping[str, str], clock: Clock
 ) -> tuple[PrescreenOutcome | None, dict[str, str]]:
+    """The outcome, or every unreadable answer's problem (as a message id) by question id."""
     if questionnaire is None:
         return None, {"_": "This trial has no pre-screening questionnaire."}
-    try:
-        return prescreen(questionnaire, values, clock.today()), {}
-    except PrescreenAnswerError as refused:
-        return None, {str(refused.field): PROBLEM_WORDS[refused.problem]}
+    today = clock.today()
+    problems = answer_problems(questionnaire, values, today)
+    if problems:
+        return None, {qid: PROBLEM_WORDS[p.problem] for qid, p in problems.items()}
+    return prescreen(questionnaire, values, today), {}

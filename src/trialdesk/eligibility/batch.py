@@ -20,7 +20,13 @@ import polars as pl
 from trialdesk.clinical.errors import UnitError
 from trialdesk.eligibility.columnar.attrition import Attrition, attrition
 from trialdesk.eligibility.columnar.checks import record_checks
-from trialdesk.eligibility.columnar.compile import STATUSES, VERDICTS, compile_protocol
+from trialdesk.eligibility.columnar.compile import (
+    MET,
+    NOT_MET,
+    STATUSES,
+    VERDICTS,
+    compile_protocol,
+)
 from trialdesk.eligibility.columnar.facts import (
     ON,
     ColumnFacts,
@@ -168,12 +174,10 @@ def screen_table(
         derived = derived.with_columns(stage)
     compiled = compile_protocol(protocol, facts)
     ids = compiled.ids
-    as_status = {i: _named(pl.col(i), STATUS_TYPE) for i in ids}
+    # The failing ids are listed from the Int8 codes, before they are named (cheaper to compare).
     failing = pl.concat_str(
         [
-            pl.when(pl.col(i) == ("not_met" if compiled.kinds[i] == "inclusion" else "met")).then(
-                pl.lit(i)
-            )
+            pl.when(pl.col(i) == _failing_code(compiled.kinds[i])).then(pl.lit(i))
             for i in compiled.top_ids
         ],
         separator=";",
@@ -182,14 +186,13 @@ def screen_table(
     patients = (
         derived.with_columns(compiled.results)
         .with_columns(compiled.parents)
-        .with_columns(compiled.verdict)
+        .with_columns(compiled.verdict, failing.alias("failing"))
         .select(
             pl.col(PATIENT_ID),
             _named(pl.col("verdict"), VERDICT_TYPE).alias("verdict"),
-            *[as_status[i].alias(i) for i in ids],
+            pl.col("failing"),
+            *[_named(pl.col(i), STATUS_TYPE).alias(i) for i in ids],
         )
-        .with_columns(failing.alias("failing"))
-        .select(PATIENT_ID, "verdict", "failing", *ids)
         .collect()
     )
     table_rows: list[tuple[str, str, str, str | None]] = []
@@ -197,6 +200,10 @@ def screen_table(
         table_rows.append((criterion.id, criterion.kind, criterion.text.en, None))
         table_rows += [(s.id, criterion.kind, s.text.en, criterion.id) for s in criterion.sub]
     return BatchResult(patients, attrition(patients, table_rows, VERDICTS), tuple(ids))
+
+
+def _failing_code(kind: str) -> int:
+    return NOT_MET if kind == "inclusion" else MET
 
 
 def _named(codes: pl.Expr, names: pl.Enum) -> pl.Expr:

@@ -30,6 +30,7 @@ from trialdesk.trial.clock import Clock, SystemClock
 from trialdesk.web import api_screenings
 from trialdesk.web.accounts_setup import install_accounts
 from trialdesk.web.i18n import normalise_lang, translate
+from trialdesk.web.pages import install_desk_pages
 from trialdesk.web.public_routes import PublicGuards, public_router
 from trialdesk.web.runtime import Runtime
 
@@ -74,6 +75,7 @@ def create_app(
 
     app.include_router(api_screenings.router)
     install_accounts(app)
+    install_desk_pages(app)
     app.state.public_guards = PublicGuards()
     app.include_router(
         public_router(templates, loaded, clock=site_clock, guards=app.state.public_guards)

@@ -1,0 +1,138 @@
+"""What the signed-in desk pages share: the templates, the language, one unit of work per
+request, and turning a use-case's refusal into a page that keeps what was typed.
+
+A page route reads in one unit of work; a form post writes in one and redirects (303) when it
+succeeds. When the use-case refuses, the transaction is rolled back and the same page is shown
+again, in a fresh read, with the message beside the field it names and every value as typed
+(400; 403 when the role matrix refuses). Nothing typed is lost on a slip.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Final
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from trialdesk import __version__
+from trialdesk.errors import TrialdeskError
+from trialdesk.store.session import unit_of_work
+from trialdesk.trial.context import TrialContext
+from trialdesk.trial.roles import Action, PermissionDenied, may
+from trialdesk.web.auth import csrf_token
+from trialdesk.web.clock import app_clock
+from trialdesk.web.desk_i18n import desk_translate
+from trialdesk.web.i18n import normalise_lang
+from trialdesk.web.sessions import Account
+
+LANG_COOKIE: Final = "trialdesk_lang"
+templates = Jinja2Templates(directory=str(resources.files("trialdesk.web").joinpath("templates")))
+_POWER = re.compile(r"10\^(-?\d+)")
+
+
+def _powers(value: object) -> Markup:
+    """'3.3×10^5 cells/kg' -> '3.3×10<sup>5</sup> cells/kg', the rest escaped."""
+    return Markup(_POWER.sub(r"10<sup>\1</sup>", str(escape(value))))
+
+
+templates.env.filters["powers"] = _powers
+
+
+def page_lang(request: Request) -> str:
+    """``?lang=`` first, then the language chosen earlier (cookie), then the browser's."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return normalise_lang(chosen or request.headers.get("accept-language"))
+
+
+@dataclass
+class FormState:
+    """A form as typed, and the refusal to show beside its field (if any)."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    error: str | None = None
+    field: str | None = None
+    name: str | None = None
+    """Which form of the page the values belong to (a page may hold several)."""
+
+    def get(self, key: str, default: str = "") -> str:
+        return str(self.values.get(key, default))
+
+    def of(self, name: str) -> FormState:
+        """This state if it belongs to form ``name``, else an empty one for that form."""
+        return self if self.name == name else FormState(name=name)
+
+    def checked(self, key: str, value: str = "on") -> bool:
+        return self.values.get(key) == value
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    """Text fields of a posted form (files and the CSRF token left out)."""
+    return {
+        key: value
+        for key, value in form.multi_items()
+        if isinstance(value, str) and key != "csrf_token"
+    }
+
+
+def refused(exc: TrialdeskError, values: Mapping[str, str], name: str) -> FormState:
+    """The refusal as the form shows it: beside its field, without repeating the field."""
+    message = str(exc)
+    if exc.field and message.startswith(f"{exc.field}: "):
+        message = message[len(exc.field) + 2 :]
+    return FormState(values, message, exc.field, name)
+
+
+def status_of(state: FormState | None, exc: TrialdeskError | None = None) -> int:
+    if exc is not None and isinstance(exc, PermissionDenied):
+        return 403
+    return 400 if state is not None and state.error else 200
+
+
+@contextmanager
+def desk_session(request: Request) -> Iterator[tuple[Session, TrialContext]]:
+    """One unit of work with the trial context: committed on success, rolled back on error."""
+    runtime = request.app.state.runtime
+    with unit_of_work(runtime.engine) as session:
+        yield session, TrialContext.open(session, runtime.loaded, app_clock(request.app))
+
+
+def render(
+    request: Request,
+    account: Account,
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+) -> Response:
+    """A desk page in the request's language, with the account, its CSRF token and ``may``."""
+    lang = page_lang(request)
+    runtime = request.app.state.runtime
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "t": lambda text, **kw: desk_translate(text, lang, **kw),
+            "account": account,
+            "csrf_token": csrf_token(request),
+            "may": lambda action: may(account.role, Action(action)),
+            "protocol_id": runtime.loaded.protocol.id,
+            "version": __version__,
+            "path": request.url.path,
+            "pairs": lambda items: [(str(item), str(item)) for item in items],
+            **context,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response

@@ -1,0 +1,299 @@
+"""Participant pages: the list with the pre-screen contact form, and one participant's page
+with the timeline, the forms for consent, enrolment, infusions, visits and medication, and the
+audit trail. Adverse events and DLT adjudication are in :mod:`.pages_adverse_events`.
+
+Every post calls one use-case; its refusal shows the same page again with the form as typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trialdesk.clinical.analytes import ANALYTES
+from trialdesk.errors import TrialdeskError
+from trialdesk.store.models import DOSE_UNITS, SEXES, Participant
+from trialdesk.trial.adverse_events import ACTIONS, OUTCOMES
+from trialdesk.trial.context import TrialContext
+from trialdesk.trial.dlt import Attribution
+from trialdesk.trial.enrolment import enrol
+from trialdesk.trial.follow_up import (
+    LAB_PREFIX,
+    MEASURES,
+    record_concomitant_medication,
+    record_measurement,
+)
+from trialdesk.trial.infusions import record_infusion, record_missed_infusion, schedule_infusions
+from trialdesk.trial.lookup import site_zone
+from trialdesk.trial.participants import record_consent, register_contact
+from trialdesk.trial.roles import Action, check_permitted
+from trialdesk.trial.sae import SaeCriterion
+from trialdesk.web import form_fields as f
+from trialdesk.web.auth import page_account
+from trialdesk.web.pages_common import (
+    FormState,
+    desk_session,
+    form_values,
+    page_lang,
+    refused,
+    render,
+    status_of,
+)
+from trialdesk.web.participant_view import ae_form_values, known_term, read_participant
+from trialdesk.web.sessions import Account
+
+router = APIRouter(include_in_schema=False)
+PageAccount = Annotated[Account, Depends(page_account)]
+Write = Callable[[Session, TrialContext], object]
+
+
+@router.get("/desk/participants")
+def participants(request: Request, account: PageAccount) -> Response:
+    return show_list(request, account, FormState())
+
+
+def show_list(request: Request, account: Account, state: FormState) -> Response:
+    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    with desk_session(request) as (session, _):
+        rows = list(session.scalars(select(Participant).order_by(Participant.id.desc())))
+        return render(
+            request,
+            account,
+            "desk/participants.html",
+            {"rows": rows, "state": state.of("contact"), "sexes": SEXES},
+            status=status_of(state),
+        )
+
+
+@router.post("/desk/participants")
+async def add_contact(request: Request, account: PageAccount) -> Response:
+    values = form_values(await request.form())
+    try:
+        with desk_session(request) as (session, ctx):
+            person = register_contact(
+                session,
+                ctx,
+                actor=account.username,
+                contact_note=f.text(values, "contact_note"),
+                sex=f.text(values, "sex"),
+                birth_date=f.day(values, "birth_date", optional=True),
+            )
+            new_id = person.id
+    except TrialdeskError as exc:
+        state = refused(exc, values, "contact")
+        response = show_list(request, account, state)
+        response.status_code = status_of(state, exc)
+        return response
+    return RedirectResponse(f"/desk/participants/{new_id}", status_code=303)
+
+
+@router.get("/desk/participants/{participant_id}")
+def participant_page(request: Request, account: PageAccount, participant_id: int) -> Response:
+    return show_participant(request, account, participant_id, FormState())
+
+
+def show_participant(
+    request: Request, account: Account, participant_id: int, state: FormState, status: int = 200
+) -> Response:
+    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    lang = page_lang(request)
+    with desk_session(request) as (session, ctx):
+        view = read_participant(session, ctx, participant_id)
+        return render(
+            request,
+            account,
+            "desk/participant.html",
+            {
+                "v": view,
+                "state": state,
+                "known_term": known_term,
+                "form_state": FormState,
+                "ae_form_values": ae_form_values,
+                "today": ctx.clock.today().isoformat(),
+                "now_local": ctx.clock.now()
+                .astimezone(site_zone(ctx.clock))
+                .strftime("%Y-%m-%dT%H:%M"),
+                "consent_form_version": ctx.protocol.conduct.consent_form_version or "",
+                "visits": [v.id for v in ctx.protocol.schedule.visits]
+                if ctx.protocol.schedule
+                else [],
+                "measures": measure_options(lang),
+                "dose_units": DOSE_UNITS,
+                "attributions": [(a.value, a.text(lang)) for a in Attribution],
+                "actions": [(k, v[1] if lang == "zh" else v[0]) for k, v in ACTIONS.items()],
+                "outcomes": [(k, v[1] if lang == "zh" else v[0]) for k, v in OUTCOMES.items()],
+                "sae_criteria": [
+                    (c.value, c.text_zh if lang == "zh" else c.text_en) for c in SaeCriterion
+                ],
+            },
+            status=status,
+        )
+
+
+def write(
+    request: Request,
+    account: Account,
+    participant_id: int,
+    form: str,
+    values: Mapping[str, str],
+    action: Write,
+    anchor: str,
+) -> Response:
+    """Run ``action`` in one unit of work; on refusal show the page again with ``values``."""
+    try:
+        with desk_session(request) as (session, ctx):
+            action(session, ctx)
+    except TrialdeskError as exc:
+        state = refused(exc, values, form)
+        return show_participant(request, account, participant_id, state, status_of(state, exc))
+    return RedirectResponse(f"/desk/participants/{participant_id}#{anchor}", status_code=303)
+
+
+@router.post("/desk/participants/{participant_id}/consent")
+async def consent(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return record_consent(
+            session,
+            ctx,
+            participant_id,
+            consent_date=f.required_day(values, "consent_date"),
+            form_version=values.get("form_version", ""),
+            obtained_by=values.get("obtained_by", ""),
+            actor=account.username,
+        )
+
+    return write(request, account, participant_id, "consent", values, action, "consent")
+
+
+@router.post("/desk/participants/{participant_id}/enrolment")
+async def enrolment(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return enrol(
+            session,
+            ctx,
+            participant_id,
+            enrolled_on=f.required_day(values, "enrolled_on"),
+            baseline_weight_kg=f.required_number(values, "baseline_weight_kg"),
+            actor=account.username,
+            dose_level=f.whole(values, "dose_level", optional=True),
+            override_reason=f.text(values, "override_reason"),
+        )
+
+    return write(request, account, participant_id, "enrol", values, action, "enrolment")
+
+
+@router.post("/desk/participants/{participant_id}/infusions/schedule")
+async def schedule(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return schedule_infusions(
+            session,
+            participant_id,
+            first_on=f.required_day(values, "first_on"),
+            protocol=ctx.protocol,
+            actor=account.username,
+            clock=ctx.clock,
+        )
+
+    return write(request, account, participant_id, "schedule", values, action, "infusions")
+
+
+@router.post("/desk/participants/{participant_id}/infusions")
+async def infusion(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return record_infusion(
+            session,
+            participant_id,
+            f.required_whole(values, "number"),
+            given_at=f.moment(values, "given_at", site_zone(ctx.clock)),
+            cells_given=f.required_number(values, "cells_given"),
+            product_lot=values.get("product_lot", ""),
+            interrupted=f.ticked(values, "interrupted"),
+            interruption_note=f.text(values, "interruption_note"),
+            reaction_note=f.text(values, "reaction_note"),
+            protocol=ctx.protocol,
+            actor=account.username,
+            clock=ctx.clock,
+        )
+
+    return write(request, account, participant_id, "infusion", values, action, "infusions")
+
+
+@router.post("/desk/participants/{participant_id}/infusions/missed")
+async def missed(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return record_missed_infusion(
+            session,
+            participant_id,
+            f.required_whole(values, "number"),
+            reason=values.get("reason", ""),
+            protocol=ctx.protocol,
+            actor=account.username,
+            clock=ctx.clock,
+        )
+
+    return write(request, account, participant_id, "missed", values, action, "infusions")
+
+
+@router.post("/desk/participants/{participant_id}/measurements")
+async def measurement(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return record_measurement(
+            session,
+            participant_id,
+            code=f.required(values, "code"),
+            value=f.required_number(values, "value"),
+            measured_on=f.required_day(values, "measured_on"),
+            unit=f.text(values, "unit"),
+            visit_id=f.text(values, "visit_id"),
+            protocol=ctx.protocol,
+            actor=account.username,
+            clock=ctx.clock,
+        )
+
+    return write(request, account, participant_id, "measurement", values, action, "visits")
+
+
+@router.post("/desk/participants/{participant_id}/medications")
+async def medication(request: Request, account: PageAccount, participant_id: int) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        return record_concomitant_medication(
+            session,
+            participant_id,
+            drug=values.get("drug", ""),
+            dose=f.required_number(values, "dose"),
+            dose_unit=values.get("dose_unit", ""),
+            start_date=f.required_day(values, "start_date"),
+            end_date=f.day(values, "end_date", optional=True),
+            route=f.text(values, "route"),
+            indication=f.text(values, "indication"),
+            actor=account.username,
+            clock=ctx.clock,
+        )
+
+    return write(request, account, participant_id, "medication", values, action, "steroids")
+
+
+def measure_options(lang: str) -> list[tuple[str, str]]:
+    """(code, label) of every follow-up measure, the protocol's measures before the labs."""
+    own = [(m.code, m.name_zh if lang == "zh" else m.name_en) for m in MEASURES.values()]
+    labs = [(f"{LAB_PREFIX}{a.code}", f"{a.code} ({a.canonical_unit})") for a in ANALYTES]
+    return own + labs

@@ -1,0 +1,315 @@
+"""Everything the participant page shows, read in one go: the records, a dated timeline of
+them, the DLT window, the pneumonitis grades and steroid course, and the audit trail of every
+field of every record of theirs. Plain data; nothing is written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trialdesk.clinical.ctcae import CtcaeError, CtcaeTerm, term, term_by_code
+from trialdesk.store.audit import from_json_text
+from trialdesk.store.models import (
+    AdverseEvent,
+    AuditEntry,
+    ConcomitantMedication,
+    Consent,
+    DltAssessment,
+    Enrolment,
+    Infusion,
+    Measurement,
+    Participant,
+    ParticipantScreening,
+    Screening,
+)
+from trialdesk.trial.adverse_events import sae_report
+from trialdesk.trial.context import TrialContext
+from trialdesk.trial.infusions import infusion_checks
+from trialdesk.trial.lookup import site_date
+from trialdesk.trial.participants import get_participant
+from trialdesk.trial.records import audit_entity
+from trialdesk.trial.sae import ReportClock
+from trialdesk.trial.schedule import Check
+from trialdesk.trial.state import PatientLine, TrialSummary, trial_summary
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    day: date
+    kind: str
+    title: str
+    detail: str = ""
+    voided: bool = False
+    anchor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AeView:
+    event: AdverseEvent
+    grade_text: str
+    dlt: DltAssessment | None
+    report: ReportClock | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    field: str | None
+    old: str
+    new: str
+    reason: str
+
+
+@dataclass
+class ParticipantView:
+    person: Participant
+    summary: TrialSummary
+    line: PatientLine | None
+    screenings: list[Screening]
+    consents: list[Consent]
+    enrolment: Enrolment | None
+    infusions: list[Infusion]
+    infusion_checks: Sequence[Check]
+    measurements: list[Measurement]
+    medications: list[ConcomitantMedication]
+    adverse_events: list[AeView]
+    pneumonitis: list[Measurement]
+    timeline: list[TimelineItem] = field(default_factory=list)
+    audit: list[AuditLine] = field(default_factory=list)
+
+    @property
+    def open_infusion_numbers(self) -> list[int]:
+        """Infusions scheduled and not yet given or missed."""
+        return [row.number for row in self.infusions if row.status == "scheduled"]
+
+
+def _rows(session: Session, model: Any, participant_id: int) -> list[Any]:
+    return list(
+        session.scalars(
+            select(model).where(model.participant_id == participant_id).order_by(model.id)
+        )
+    )
+
+
+def read_participant(session: Session, ctx: TrialContext, participant_id: int) -> ParticipantView:
+    person = get_participant(session, participant_id)
+    summary = trial_summary(session, ctx)
+    line = next((p for p in summary.patients if p.participant_id == person.id), None)
+    links: list[ParticipantScreening] = _rows(session, ParticipantScreening, person.id)
+    screenings = [s for link in links if (s := session.get(Screening, link.screening_id))]
+    enrolment = session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == person.id)
+    ).one_or_none()
+    infusions: list[Infusion] = _rows(session, Infusion, person.id)
+    checks = (
+        infusion_checks(session, person.id, ctx.protocol, ctx.clock)
+        if enrolment is not None and infusions
+        else []
+    )
+    measurements: list[Measurement] = _rows(session, Measurement, person.id)
+    events: list[AdverseEvent] = _rows(session, AdverseEvent, person.id)
+    assessments = {
+        a.adverse_event_id: a
+        for a in session.scalars(
+            select(DltAssessment).where(
+                DltAssessment.adverse_event_id.in_([e.id for e in events] or [-1])
+            )
+        )
+    }
+    ae_views = [
+        AeView(
+            event,
+            term_by_code(event.meddra_code).grade_text(event.grade) or "",
+            assessments.get(event.id),
+            sae_report(session, event, ctx.protocol, ctx.clock),
+        )
+        for event in events
+    ]
+    view = ParticipantView(
+        person=person,
+        summary=summary,
+        line=line,
+        screenings=screenings,
+        consents=_rows(session, Consent, person.id),
+        enrolment=enrolment,
+        infusions=infusions,
+        infusion_checks=checks,
+        measurements=measurements,
+        medications=_rows(session, ConcomitantMedication, person.id),
+        adverse_events=ae_views,
+        pneumonitis=sorted(
+            (m for m in measurements if m.code == "pneumonitis_grade" and not m.voided),
+            key=lambda m: m.measured_on,
+        ),
+    )
+    view.timeline = _timeline(view, ctx)
+    records: list[Any] = [
+        person,
+        *links,
+        *view.consents,
+        *([enrolment] if enrolment else []),
+        *infusions,
+        *events,
+        *assessments.values(),
+        *measurements,
+        *view.medications,
+    ]
+    view.audit = _audit(session, records)
+    return view
+
+
+def _timeline(view: ParticipantView, ctx: TrialContext) -> list[TimelineItem]:
+    clock = ctx.clock
+    items = [
+        TimelineItem(
+            site_date(view.person.created_at, clock),
+            "contact",
+            "Pre-screen contact registered",
+            view.person.contact_note or "",
+        )
+    ]
+    items += [
+        TimelineItem(s.screening_date, "screening", "Screening", f"#{s.id}: {s.verdict}")
+        for s in view.screenings
+    ]
+    items += [
+        TimelineItem(
+            c.consent_date,
+            "consent",
+            "Informed consent",
+            f"{c.form_version} · {c.obtained_by}",
+            c.voided,
+        )
+        for c in view.consents
+    ]
+    if view.enrolment is not None:
+        e = view.enrolment
+        items.append(
+            TimelineItem(
+                e.enrolled_on,
+                "enrolment",
+                "Enrolled",
+                f"level {e.dose_level}, cohort {e.cohort_number}, {e.baseline_weight_kg:g} kg"
+                + (" (override)" if e.override else ""),
+            )
+        )
+    for row in view.infusions:
+        day = site_date(row.given_at, clock) if row.given_at else row.scheduled_on
+        cells = f"{row.cells_given:.2e} cells" if row.cells_given else f"{row.planned_cells:.2e}"
+        items.append(
+            TimelineItem(
+                day, "infusion", f"Infusion {row.number}", f"{row.status} · {cells}", row.voided
+            )
+        )
+    if view.line is not None and view.line.window_start and view.line.window_end:
+        items.append(TimelineItem(view.line.window_start, "dlt", "DLT window opens"))
+        items.append(TimelineItem(view.line.window_end, "dlt", "DLT window closes"))
+    for m in view.measurements:
+        unit = f" {m.unit}" if m.unit else ""
+        items.append(
+            TimelineItem(
+                m.measured_on,
+                "visit",
+                m.visit_id or "Measurement",
+                f"{m.code} = {m.value:g}{unit}",
+                m.voided,
+            )
+        )
+    for ae in view.adverse_events:
+        event = ae.event
+        items.append(
+            TimelineItem(
+                event.onset_date,
+                "ae",
+                f"AE: {event.term}",
+                f"grade {event.grade}"
+                + (" · serious" if event.serious else "")
+                + (f" · DLT {ae.dlt.status}" if ae.dlt else ""),
+                event.voided,
+                f"ae-{event.id}",
+            )
+        )
+    for med in view.medications:
+        until = med.end_date.isoformat() if med.end_date else "ongoing"
+        items.append(
+            TimelineItem(
+                med.start_date,
+                "medication",
+                f"{med.drug} {med.dose:g} {med.dose_unit}",
+                f"until {until}",
+                med.voided,
+            )
+        )
+    return sorted(items, key=lambda item: item.day)
+
+
+def _shown(stored: str) -> str:
+    value = from_json_text(stored)
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, "", "[]"))
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _audit(session: Session, records: list[Any]) -> list[AuditLine]:
+    wanted = {(audit_entity(row), str(row.id)) for row in records}
+    entities = {entity for entity, _ in wanted}
+    ids = {entity_id for _, entity_id in wanted}
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity.in_(entities), AuditEntry.entity_id.in_(ids))
+        .order_by(AuditEntry.id)
+    )
+    return [
+        AuditLine(
+            e.at,
+            e.actor,
+            e.entity,
+            e.entity_id,
+            e.field,
+            "" if e.field is None else _shown(e.old_value),
+            _shown(e.new_value),
+            e.reason,
+        )
+        for e in entries
+        if (e.entity, e.entity_id) in wanted
+    ]
+
+
+def known_term(name_or_code: str) -> CtcaeTerm | None:
+    """The CTCAE term by name or MedDRA code; None when it is not one (yet)."""
+    value = name_or_code.strip()
+    if not value:
+        return None
+    try:
+        return term(int(value) if value.isdigit() else value)
+    except CtcaeError:
+        return None
+
+
+def ae_form_values(event: AdverseEvent) -> dict[str, str]:
+    """A stored AE as its correction form's starting values."""
+    return {
+        "term": event.term,
+        "grade": str(event.grade),
+        "onset_date": event.onset_date.isoformat(),
+        "resolution_date": event.resolution_date.isoformat() if event.resolution_date else "",
+        "serious": "on" if event.serious else "",
+        "serious_criteria": ",".join(str(c) for c in json.loads(event.serious_criteria or "[]")),
+        "attribution_hdmsc": event.attribution_hdmsc,
+        "attribution_standard": event.attribution_standard,
+        "action_taken": event.action_taken or "",
+        "outcome": event.outcome or "",
+    }

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from web_accounts import add_people, log_in
 
 from trialdesk.protocol import builtin_protocol
 from trialdesk.trial.clock import ManualClock
@@ -215,6 +216,15 @@ def test_a_missing_answer_is_asked_again_with_the_given_answers_kept(client: Tes
     assert 'href="#q-lung_surgery"' in response.text
     assert 'href="#q-stem_cell_study"' in response.text
     assert 'value="63"' in response.text
+
+
+def test_a_logged_in_coordinator_can_try_the_public_form(client: TestClient) -> None:
+    add_people(client)
+    log_in(client, "coord")
+    del client.headers["X-CSRF-Token"]  # a browser sends only what the form holds
+    html = answer(client, LIKELY)
+    assert 'name="csrf_token"' in html
+    assert "You may be eligible" in html
 
 
 def test_posts_without_a_signed_token_are_refused(client: TestClient) -> None:

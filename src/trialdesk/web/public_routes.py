@@ -26,6 +26,7 @@ from trialdesk.protocol.prescreen import Prescreen
 from trialdesk.store.prescreen_contacts import NAME_LENGTH, PrescreenContact, add_contact
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.clock import Clock
+from trialdesk.web.auth import csrf_token
 from trialdesk.web.contact_form import read_contact
 from trialdesk.web.form_tokens import FormTokenRefused, FormTokens
 from trialdesk.web.i18n import normalise_lang, translate
@@ -75,6 +76,8 @@ def public_router(
             "version": __version__,
             # The language links lead to the trial page (a result page answers a post).
             "switch_path": "/",
+            # A logged-in staff member's session demands its CSRF token on every post.
+            "csrf_token": csrf_token(request),
             **extra,
         }
         return templates.TemplateResponse(request, name, context, status_code=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,15 +14,18 @@ from desk_seed import clock_of, enrolled_patient, example_text, treated_cohort
 from fastapi.testclient import TestClient
 from web_accounts import PASSWORD, add_people, as_user, log_in, manual_clock
 
+from trialdesk.eligibility import screen
 from trialdesk.eligibility.loading import parse_record_text
 from trialdesk.eligibility.record import ScreeningRecord
+from trialdesk.eligibility.screening_input import read_screening_input
 from trialdesk.protocol import builtin_protocol
 from trialdesk.store.models import AdverseEvent, Consent, Participant
 from trialdesk.store.session import unit_of_work
 from trialdesk.web.app import create_app
-from trialdesk.web.screening_form import form_from_record, layout
+from trialdesk.web.screening_form import form_from_record, layout, record_data
 
 T = TypeVar("T")
+EXAMPLE_DAY = date(2026, 3, 10)  # the screening date of docs/examples
 FHIR_BUNDLE = (
     Path(__file__).resolve().parents[2] / "docs" / "examples" / "fhir-bundle-eligible.json"
 )
@@ -337,3 +341,22 @@ def test_decision_computed_then_signed_with_the_password(coord: TestClient) -> N
     history = doctor.get("/desk/decisions").text
     assert "Signed by DR.LI, MD on 2026-" in history
     assert "I approve this dose-escalation decision" in history
+
+
+def test_the_form_keeps_every_fact_of_a_fhir_bundle() -> None:
+    """A Bundle loaded into the form and screened from the form gives every criterion the same
+    status as the Bundle screened directly (units as reported, a ULN in another unit)."""
+    protocol = builtin_protocol().protocol
+    read = read_screening_input(
+        FHIR_BUNDLE.read_text(encoding="utf-8"), protocol=protocol, screening_date=EXAMPLE_DAY
+    )
+    form = layout(protocol)
+    again = ScreeningRecord.from_data(
+        record_data(form_from_record(read.record, form), form, answerer=None, today=EXAMPLE_DAY)
+    )
+    direct = screen(protocol, read.record, on=EXAMPLE_DAY)
+    via_form = screen(protocol, again, on=EXAMPLE_DAY)
+    assert direct.verdict == via_form.verdict == "eligible"
+    assert [(c.id, c.status) for c in direct.criteria] == [
+        (c.id, c.status) for c in via_form.criteria
+    ]

@@ -77,7 +77,7 @@ def check(
     except RecordError as exc:
         return None, [f"{where}: {message}" for where, message in exc.problems], ""
     except TrialdeskError as exc:
-        return None, [f"{exc.field}: {exc}" if exc.field else str(exc)], ""
+        return None, [str(exc)], ""
 
 
 def show(

@@ -119,6 +119,8 @@ def record_data(
         }
         if (uln := f.number(values, f"lab.{code}.uln", optional=True)) is not None:
             lab["uln"] = uln
+            if (uln_unit := f.text(values, f"lab.{code}.uln_unit")) is not None:
+                lab["uln_unit"] = uln_unit
         labs.append(lab)
     data["labs"] = labs
     history = []
@@ -205,6 +207,7 @@ def form_from_record(record: ScreeningRecord, form: FormLayout) -> dict[str, str
         values[f"{key}.unit"] = lab.unit
         values[f"{key}.taken_on"] = lab.taken_on.isoformat()
         values[f"{key}.uln"] = "" if lab.uln is None else f"{lab.uln:g}"
+        values[f"{key}.uln_unit"] = lab.uln_unit or ""
     for code_set in form.code_sets:
         entry = next((h for h in record.history if code_matches(code_set, h.system, h.code)), None)
         if entry is None:

@@ -58,7 +58,10 @@
     input.addEventListener("change", function () { loadGrades(input); });
   }
 
+  var gradeRequests = 0;
+
   function loadGrades(input) {
+    var mine = ++gradeRequests;  // only the latest answer is shown (leaving the field asks too)
     var url = input.getAttribute("data-grades");
     var target = input.getAttribute("data-grades-target");
     var form = input.getAttribute("data-form") || "ae";
@@ -67,7 +70,7 @@
     fetch(url + "?term_name=" + encodeURIComponent(input.value.trim()) + "&grade=" + encodeURIComponent(grade) +
           "&form=" + encodeURIComponent(form), { credentials: "same-origin" })
       .then(function (response) { return response.text(); })
-      .then(function (html) { swap(target, html); })
+      .then(function (html) { if (mine === gradeRequests) { swap(target, html); } })
       .catch(function () {});
   }
 

@@ -19,7 +19,7 @@ from trialdesk.eligibility.loading import parse_record_text
 from trialdesk.eligibility.record import ScreeningRecord
 from trialdesk.eligibility.screening_input import read_screening_input
 from trialdesk.protocol import builtin_protocol
-from trialdesk.store.models import AdverseEvent, Consent, Participant
+from trialdesk.store.models import AdverseEvent, Consent, Infusion, Participant
 from trialdesk.store.session import unit_of_work
 from trialdesk.web.app import create_app
 from trialdesk.web.screening_form import form_from_record, layout, record_data
@@ -360,3 +360,29 @@ def test_the_form_keeps_every_fact_of_a_fhir_bundle() -> None:
     assert [(c.id, c.status) for c in direct.criteria] == [
         (c.id, c.status) for c in via_form.criteria
     ]
+
+
+def test_dsmb_gets_a_page_saying_the_desk_is_not_for_its_role(coord: TestClient) -> None:
+    board = as_user(coord, "board")
+    response = board.get("/desk")
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This page is not for your role" in response.text
+    assert "only the roles" in response.text  # the role matrix's own words
+
+
+def test_an_infusion_corrected_with_a_reason(coord: TestClient) -> None:
+    patient = enrolled_patient(coord)
+    page = coord.get(f"/desk/participants/{patient}").text
+    assert f'action="/desk/participants/{patient}/infusions/1/correct"' in page
+    given = next(row for row in rows(coord, Infusion) if row.number == 1)
+    url = f"/desk/participants/{patient}/infusions/{given.id}/correct"
+    typed = {"given_at": "2026-03-10T01:00", "cells_given": "1.9e7", "product_lot": "LOT-1b"}
+    refused = coord.post(url, data=typed)
+    assert refused.status_code == 400 and 'value="LOT-1b"' in refused.text
+    assert (
+        coord.post(url, data={**typed, "reason": "lot misread"}, follow_redirects=False).status_code
+        == 303
+    )
+    page = coord.get(f"/desk/participants/{patient}").text
+    assert "<del>LOT-1</del> → <ins>LOT-1b</ins>" in page and "lot misread" in page

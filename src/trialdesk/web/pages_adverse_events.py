@@ -23,10 +23,9 @@ from trialdesk.trial.adverse_events import (
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt_review import adjudicate_dlt
 from trialdesk.trial.lookup import get_row, site_zone
-from trialdesk.trial.roles import Action, check_permitted
 from trialdesk.web import form_fields as f
 from trialdesk.web.auth import page_account
-from trialdesk.web.pages_common import form_values, render
+from trialdesk.web.pages_common import form_values, read_refusal, render
 from trialdesk.web.pages_participants import write
 from trialdesk.web.participant_view import known_term
 from trialdesk.web.sessions import Account
@@ -188,7 +187,8 @@ def _own_event(session: Session, participant_id: int, event_id: int) -> AdverseE
 @router.get("/desk/ctcae")
 def ctcae_search(request: Request, account: PageAccount, q: str = "") -> Response:
     """Terms matching the words typed (a partial for the AE form)."""
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     found = search(q)[:SEARCH_LIMIT] if len(q.strip()) >= 2 else ()
     return render(request, account, "desk/ctcae_results.html", {"terms": found, "q": q})
 
@@ -198,7 +198,8 @@ def ctcae_grades(
     request: Request, account: PageAccount, term_name: str = "", grade: str = "", form: str = "ae"
 ) -> Response:
     """The chosen term's grades with their texts, as radio choices (a partial)."""
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     return render(
         request,
         account,

@@ -27,7 +27,7 @@ from trialdesk import __version__
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
-from trialdesk.trial.roles import Action, PermissionDenied, may
+from trialdesk.trial.roles import Action, PermissionDenied, check_permitted, may
 from trialdesk.web.auth import csrf_token
 from trialdesk.web.clock import app_clock
 from trialdesk.web.desk_i18n import desk_translate
@@ -145,3 +145,12 @@ def render(
     if request.query_params.get("lang"):
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response
+
+
+def read_refusal(request: Request, account: Account) -> Response | None:
+    """A page saying the role may not read clinical data (403), or None when it may."""
+    try:
+        check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    except PermissionDenied as exc:
+        return render(request, account, "desk/refused.html", {"why": str(exc)}, status=403)
+    return None

@@ -15,10 +15,9 @@ from fastapi.responses import Response
 from trialdesk.protocol.summary import summarise
 from trialdesk.store.prescreen_contacts import PrescreenContact, recent_contacts
 from trialdesk.trial.desk_status import DeskStatus, desk_status
-from trialdesk.trial.roles import Action, check_permitted
 from trialdesk.trial.state import PatientLine
 from trialdesk.web.auth import page_account
-from trialdesk.web.pages_common import desk_session, page_lang, render
+from trialdesk.web.pages_common import desk_session, page_lang, read_refusal, render
 from trialdesk.web.sessions import Account
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +48,8 @@ def window_bars(status: DeskStatus) -> list[WindowBar]:
 
 @router.get("/desk")
 def dashboard(request: Request, account: PageAccount) -> Response:
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     with desk_session(request) as (session, ctx):
         status = desk_status(session, ctx)
         contacts: list[PrescreenContact] = recent_contacts(session, RECENT_CONTACTS)

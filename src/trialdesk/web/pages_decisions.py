@@ -33,6 +33,7 @@ from trialdesk.web.pages_common import (
     desk_session,
     form_values,
     page_lang,
+    read_refusal,
     refused,
     render,
     status_of,
@@ -57,7 +58,8 @@ def decisions_page(request: Request, account: PageAccount) -> Response:
 
 
 def show(request: Request, account: Account, state: FormState, status: int = 200) -> Response:
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     lang = page_lang(request)
     with desk_session(request) as (session, ctx):
         rows = list(

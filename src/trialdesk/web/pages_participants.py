@@ -8,6 +8,7 @@ Every post calls one use-case; its refusal shows the same page again with the fo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from trialdesk.clinical.analytes import ANALYTES
 from trialdesk.errors import TrialdeskError
-from trialdesk.store.models import DOSE_UNITS, SEXES, Participant
+from trialdesk.store.models import DOSE_UNITS, SEXES, Infusion, Participant
 from trialdesk.trial.adverse_events import ACTIONS, OUTCOMES
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt import Attribution
@@ -28,10 +29,14 @@ from trialdesk.trial.follow_up import (
     record_concomitant_medication,
     record_measurement,
 )
-from trialdesk.trial.infusions import record_infusion, record_missed_infusion, schedule_infusions
-from trialdesk.trial.lookup import site_zone
+from trialdesk.trial.infusions import (
+    correct_infusion,
+    record_infusion,
+    record_missed_infusion,
+    schedule_infusions,
+)
+from trialdesk.trial.lookup import get_row, site_zone
 from trialdesk.trial.participants import record_consent, register_contact
-from trialdesk.trial.roles import Action, check_permitted
 from trialdesk.trial.sae import SaeCriterion
 from trialdesk.web import form_fields as f
 from trialdesk.web.auth import page_account
@@ -40,6 +45,7 @@ from trialdesk.web.pages_common import (
     desk_session,
     form_values,
     page_lang,
+    read_refusal,
     refused,
     render,
     status_of,
@@ -58,7 +64,8 @@ def participants(request: Request, account: PageAccount) -> Response:
 
 
 def show_list(request: Request, account: Account, state: FormState) -> Response:
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     with desk_session(request) as (session, _):
         rows = list(session.scalars(select(Participant).order_by(Participant.id.desc())))
         return render(
@@ -100,7 +107,8 @@ def participant_page(request: Request, account: PageAccount, participant_id: int
 def show_participant(
     request: Request, account: Account, participant_id: int, state: FormState, status: int = 200
 ) -> Response:
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     lang = page_lang(request)
     with desk_session(request) as (session, ctx):
         view = read_participant(session, ctx, participant_id)
@@ -112,6 +120,7 @@ def show_participant(
                 "v": view,
                 "state": state,
                 "known_term": known_term,
+                "infusion_form_values": lambda row: infusion_form_values(row, site_zone(ctx.clock)),
                 "form_state": FormState,
                 "ae_form_values": ae_form_values,
                 "today": ctx.clock.today().isoformat(),
@@ -231,6 +240,41 @@ async def infusion(request: Request, account: PageAccount, participant_id: int) 
     return write(request, account, participant_id, "infusion", values, action, "infusions")
 
 
+@router.post("/desk/participants/{participant_id}/infusions/{infusion_id}/correct")
+async def infusion_correction(
+    request: Request, account: PageAccount, participant_id: int, infusion_id: int
+) -> Response:
+    values = form_values(await request.form())
+
+    def action(session: Session, ctx: TrialContext) -> object:
+        row = get_row(session, Infusion, infusion_id, "infusion")
+        if row.participant_id != participant_id:
+            raise TrialdeskError(f"infusion #{infusion_id} is not this participant's", field="id")
+        zone = site_zone(ctx.clock)
+        changes: dict[str, object] = {
+            "cells_given": f.required_number(values, "cells_given"),
+            "product_lot": values.get("product_lot", ""),
+            "reaction_note": f.text(values, "reaction_note"),
+        }
+        given_at = f.moment(values, "given_at", zone)
+        if row.given_at is None or given_at != row.given_at.astimezone(zone).replace(
+            second=0, microsecond=0
+        ):
+            changes["given_at"] = given_at
+        return correct_infusion(
+            session,
+            infusion_id,
+            changes,
+            reason=values.get("reason", ""),
+            protocol=ctx.protocol,
+            actor=account.username,
+            clock=ctx.clock,
+        )
+
+    form = f"infusion-correct-{infusion_id}"
+    return write(request, account, participant_id, form, values, action, "infusions")
+
+
 @router.post("/desk/participants/{participant_id}/infusions/missed")
 async def missed(request: Request, account: PageAccount, participant_id: int) -> Response:
     values = form_values(await request.form())
@@ -297,3 +341,15 @@ def measure_options(lang: str) -> list[tuple[str, str]]:
     own = [(m.code, m.name_zh if lang == "zh" else m.name_en) for m in MEASURES.values()]
     labs = [(f"{LAB_PREFIX}{a.code}", f"{a.code} ({a.canonical_unit})") for a in ANALYTES]
     return own + labs
+
+
+def infusion_form_values(row: Infusion, zone: tzinfo) -> dict[str, str]:
+    """A given infusion as its correction form's starting values (site time)."""
+    return {
+        "given_at": row.given_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        if row.given_at
+        else "",
+        "cells_given": f"{row.cells_given:.4g}" if row.cells_given is not None else "",
+        "product_lot": row.product_lot or "",
+        "reaction_note": row.reaction_note or "",
+    }

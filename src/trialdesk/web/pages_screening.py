@@ -41,6 +41,7 @@ from trialdesk.web.pages_common import (
     desk_session,
     form_values,
     page_lang,
+    read_refusal,
     refused,
     render,
     status_of,
@@ -87,7 +88,8 @@ def show(
     state: FormState,
     status: int = 200,
 ) -> Response:
-    check_permitted(account.username, account.role, Action.READ_CLINICAL)
+    if (refusal := read_refusal(request, account)) is not None:
+        return refusal
     loaded = request.app.state.runtime.loaded
     form = layout(loaded.protocol)
     today = _today(request)

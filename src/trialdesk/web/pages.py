@@ -9,6 +9,7 @@ from trialdesk.web import (
     pages_dashboard,
     pages_decisions,
     pages_participants,
+    pages_reports,
     pages_screening,
 )
 
@@ -21,5 +22,6 @@ def install_desk_pages(app: FastAPI) -> None:
         pages_participants,
         pages_adverse_events,
         pages_decisions,
+        pages_reports,
     ):
         app.include_router(module.router)

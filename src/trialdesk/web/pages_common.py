@@ -147,10 +147,13 @@ def render(
     return response
 
 
-def read_refusal(request: Request, account: Account) -> Response | None:
-    """A page saying the role may not read clinical data (403), or None when it may."""
+def read_refusal(
+    request: Request, account: Account, action: Action = Action.READ_CLINICAL
+) -> Response | None:
+    """A page saying the role may not do ``action`` (403; by default read clinical data), or
+    None when it may."""
     try:
-        check_permitted(account.username, account.role, Action.READ_CLINICAL)
+        check_permitted(account.username, account.role, action)
     except PermissionDenied as exc:
         return render(request, account, "desk/refused.html", {"why": str(exc)}, status=403)
     return None

@@ -22,6 +22,7 @@ from trialdesk.trial.roles import Action
 from trialdesk.web.api_screenings import ProblemRoute
 from trialdesk.web.api_trial_common import (
     PROBLEMS,
+    ClinicalReader,
     Page,
     cursor_query,
     limit_query,
@@ -34,7 +35,6 @@ from trialdesk.web.auth import requires
 from trialdesk.web.sessions import Account
 
 router = APIRouter(prefix="/api/queries", tags=["data queries"], route_class=ProblemRoute)
-Reader = Annotated[Account, Depends(requires(Action.READ_CLINICAL))]
 Opener = Annotated[Account, Depends(requires(Action.OPEN_QUERY))]
 Answerer = Annotated[Account, Depends(requires(Action.ANSWER_QUERY))]
 Closer = Annotated[Account, Depends(requires(Action.CLOSE_QUERY))]
@@ -78,7 +78,7 @@ def _document(session: Any, row: DataQuery) -> dict[str, Any]:
 @router.get("", summary="Data queries, newest first", response_model=Page, responses=PROBLEMS)
 def list_all(
     request: Request,
-    account: Reader,
+    account: ClinicalReader,
     status: str | None = Query(None, description="open, answered or closed."),
     participant_id: int | None = Query(None),
     limit: int = limit_query(),
@@ -112,7 +112,7 @@ def open_one(request: Request, account: Opener, body: QueryIn) -> dict[str, Any]
 
 
 @router.get("/{query_id}", summary="One data query with its audit trail", responses=PROBLEMS)
-def read_one(request: Request, account: Reader, query_id: int) -> dict[str, Any]:
+def read_one(request: Request, account: ClinicalReader, query_id: int) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         return _document(desk.session, get_query(desk.session, query_id))
 

@@ -9,14 +9,14 @@ problem+json (400; 403 for a role the matrix does not allow).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -26,7 +26,9 @@ from trialdesk.store.models import Base
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.records import snapshot
+from trialdesk.trial.roles import Action
 from trialdesk.web.api_screenings import Problem
+from trialdesk.web.auth import requires
 from trialdesk.web.clock import app_clock
 from trialdesk.web.sessions import Account
 
@@ -38,6 +40,9 @@ PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
     401: {"model": Problem, "description": "Not logged in (POST /api/session)."},
     403: {"model": Problem, "description": "Your role may not do this, or CSRF token missing."},
 }
+
+ClinicalReader = Annotated[Account, Depends(requires(Action.READ_CLINICAL))]
+ClinicalWriter = Annotated[Account, Depends(requires(Action.WRITE_CLINICAL))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +142,25 @@ def page_document(
         "next_cursor": cursor,
         "next": following,
     }
+
+
+def listed_page(
+    request: Request,
+    account: Account,
+    model: type[RowT],
+    *,
+    where: list[ColumnElement[bool]],
+    limit: int,
+    cursor: int | None,
+    document: Callable[[RowT], dict[str, Any]] = row_document,
+) -> dict[str, Any]:
+    """The :class:`Page` document of one keyset page of ``model`` rows, each one ``document``."""
+    with open_desk(request, account) as desk:
+        rows, total, following = keyset_page(
+            desk.session, model, where=where, limit=limit, cursor=cursor
+        )
+        items = [document(row) for row in rows]
+    return page_document(request, items, total, limit, following)
 
 
 class Reason(BaseModel):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,25 +27,21 @@ from trialdesk.trial.participants import (
     record_consent,
     register_contact,
 )
-from trialdesk.trial.roles import Action
 from trialdesk.trial.withdrawal import withdraw
 from trialdesk.web.api_screenings import ProblemRoute
 from trialdesk.web.api_trial_common import (
     PROBLEMS,
+    ClinicalReader,
+    ClinicalWriter,
     Page,
     cursor_query,
-    keyset_page,
     limit_query,
+    listed_page,
     open_desk,
-    page_document,
     row_document,
 )
-from trialdesk.web.auth import requires
-from trialdesk.web.sessions import Account
 
 router = APIRouter(prefix="/api/participants", tags=["participants"], route_class=ProblemRoute)
-Reader = Annotated[Account, Depends(requires(Action.READ_CLINICAL))]
-Writer = Annotated[Account, Depends(requires(Action.WRITE_CLINICAL))]
 
 
 class ContactIn(BaseModel):
@@ -85,20 +81,15 @@ class WithdrawalIn(BaseModel):
 )
 def list_participants(
     request: Request,
-    account: Reader,
+    account: ClinicalReader,
     limit: int = limit_query(),
     cursor: int | None = cursor_query(),
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
-        rows, total, following = keyset_page(
-            desk.session, Participant, where=[], limit=limit, cursor=cursor
-        )
-        items = [row_document(row) for row in rows]
-    return page_document(request, items, total, limit, following)
+    return listed_page(request, account, Participant, where=[], limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, summary="Register a pre-screen contact", responses=PROBLEMS)
-def add_participant(request: Request, account: Writer, body: ContactIn) -> dict[str, Any]:
+def add_participant(request: Request, account: ClinicalWriter, body: ContactIn) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = register_contact(
             desk.session,
@@ -116,7 +107,9 @@ def add_participant(request: Request, account: Writer, body: ContactIn) -> dict[
     summary="One participant with consents, enrolment, infusions, AEs and measurements",
     responses=PROBLEMS,
 )
-def read_participant(request: Request, account: Reader, participant_id: int) -> dict[str, Any]:
+def read_participant(
+    request: Request, account: ClinicalReader, participant_id: int
+) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         return participant_document(desk.session, participant_id)
 
@@ -128,7 +121,7 @@ def read_participant(request: Request, account: Reader, participant_id: int) -> 
     responses=PROBLEMS,
 )
 def add_screening(
-    request: Request, account: Writer, participant_id: int, body: ScreeningLinkIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: ScreeningLinkIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         link_screening(desk.session, desk.ctx, participant_id, body.screening_id, actor=desk.actor)
@@ -142,7 +135,7 @@ def add_screening(
     responses=PROBLEMS,
 )
 def add_consent(
-    request: Request, account: Writer, participant_id: int, body: ConsentIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: ConsentIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = record_consent(
@@ -164,7 +157,7 @@ def add_consent(
     responses=PROBLEMS,
 )
 def add_enrolment(
-    request: Request, account: Writer, participant_id: int, body: EnrolmentIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: EnrolmentIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = enrol(
@@ -187,7 +180,7 @@ def add_enrolment(
     responses=PROBLEMS,
 )
 def add_withdrawal(
-    request: Request, account: Writer, participant_id: int, body: WithdrawalIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: WithdrawalIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = withdraw(desk.session, desk.ctx, participant_id, reason=body.reason, actor=desk.actor)

@@ -23,13 +23,13 @@ from trialdesk.trial.safety_summary import safety_summary
 from trialdesk.web.api_screenings import ProblemRoute
 from trialdesk.web.api_trial_common import (
     PROBLEMS,
+    ClinicalReader,
     Page,
     Reason,
     cursor_query,
-    keyset_page,
     limit_query,
+    listed_page,
     open_desk,
-    page_document,
     plain,
     row_document,
 )
@@ -37,7 +37,6 @@ from trialdesk.web.auth import requires
 from trialdesk.web.sessions import Account
 
 router = APIRouter(prefix="/api", tags=["safety and decisions"], route_class=ProblemRoute)
-Reader = Annotated[Account, Depends(requires(Action.READ_CLINICAL))]
 Adjudicator = Annotated[Account, Depends(requires(Action.ADJUDICATE_DLT))]
 Computer = Annotated[Account, Depends(requires(Action.COMPUTE_DECISION))]
 Signer = Annotated[Account, Depends(requires(Action.SIGN_DECISION))]
@@ -52,7 +51,7 @@ class SignatureIn(BaseModel):
 @router.get("/dlt-assessments", summary="DLT assessments (candidates first)", responses=PROBLEMS)
 def list_assessments(
     request: Request,
-    account: Reader,
+    account: ClinicalReader,
     status: str | None = Query(None, description="candidate, confirmed or rejected."),
 ) -> list[dict[str, Any]]:
     with open_desk(request, account) as desk:
@@ -111,16 +110,19 @@ def _decision(row: EscalationDecision) -> dict[str, Any]:
 )
 def list_decisions(
     request: Request,
-    account: Reader,
+    account: ClinicalReader,
     limit: int = limit_query(),
     cursor: int | None = cursor_query(),
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
-        rows, total, following = keyset_page(
-            desk.session, EscalationDecision, where=[], limit=limit, cursor=cursor
-        )
-        items = [_decision(row) for row in rows]
-    return page_document(request, items, total, limit, following)
+    return listed_page(
+        request,
+        account,
+        EscalationDecision,
+        where=[],
+        limit=limit,
+        cursor=cursor,
+        document=_decision,
+    )
 
 
 @router.post(
@@ -136,7 +138,7 @@ def compute(request: Request, account: Computer) -> dict[str, Any]:
 
 
 @router.get("/decisions/{decision_id}", summary="One decision", responses=PROBLEMS)
-def read_decision(request: Request, account: Reader, decision_id: int) -> dict[str, Any]:
+def read_decision(request: Request, account: ClinicalReader, decision_id: int) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         return _decision(get_decision(desk.session, decision_id))
 
@@ -165,7 +167,7 @@ def sign(request: Request, account: Signer, decision_id: int, body: SignatureIn)
     "adjudications and decisions pending",
     responses=PROBLEMS,
 )
-def status(request: Request, account: Reader) -> dict[str, Any]:
+def status(request: Request, account: ClinicalReader) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found: dict[str, Any] = plain(desk_status(desk.session, desk.ctx))
         return found

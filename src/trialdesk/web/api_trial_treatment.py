@@ -7,9 +7,9 @@ voided with a reason (nothing is deleted). Every write is audited by the use-cas
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from trialdesk.store.models import AdverseEvent, Infusion, Measurement
@@ -35,27 +35,23 @@ from trialdesk.trial.infusions import (
     void_infusion,
 )
 from trialdesk.trial.queries import coerce_value
-from trialdesk.trial.roles import Action
 from trialdesk.web.api_screenings import ProblemRoute
 from trialdesk.web.api_trial_common import (
     PROBLEMS,
+    ClinicalReader,
+    ClinicalWriter,
     Correction,
     Page,
     Reason,
     cursor_query,
-    keyset_page,
     limit_query,
+    listed_page,
     open_desk,
-    page_document,
     plain,
     row_document,
 )
-from trialdesk.web.auth import requires
-from trialdesk.web.sessions import Account
 
 router = APIRouter(prefix="/api", tags=["treatment and follow-up"], route_class=ProblemRoute)
-Reader = Annotated[Account, Depends(requires(Action.READ_CLINICAL))]
-Writer = Annotated[Account, Depends(requires(Action.WRITE_CLINICAL))]
 
 
 class ScheduleIn(BaseModel):
@@ -123,7 +119,7 @@ def _measurement(found: MeasurementRecorded) -> dict[str, Any]:
     responses=PROBLEMS,
 )
 def schedule(
-    request: Request, account: Writer, participant_id: int, body: ScheduleIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: ScheduleIn
 ) -> list[dict[str, Any]]:
     with open_desk(request, account) as desk:
         rows = schedule_infusions(
@@ -143,7 +139,7 @@ def schedule(
     responses=PROBLEMS,
 )
 def give(
-    request: Request, account: Writer, participant_id: int, number: int, body: InfusionIn
+    request: Request, account: ClinicalWriter, participant_id: int, number: int, body: InfusionIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found = record_infusion(
@@ -169,7 +165,7 @@ def give(
     responses=PROBLEMS,
 )
 def missed(
-    request: Request, account: Writer, participant_id: int, number: int, body: Reason
+    request: Request, account: ClinicalWriter, participant_id: int, number: int, body: Reason
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = record_missed_infusion(
@@ -186,7 +182,7 @@ def missed(
 
 @router.patch("/infusions/{infusion_id}", summary="Correct a given infusion", responses=PROBLEMS)
 def correct_given(
-    request: Request, account: Writer, infusion_id: int, body: Correction
+    request: Request, account: ClinicalWriter, infusion_id: int, body: Correction
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found = correct_infusion(
@@ -202,7 +198,9 @@ def correct_given(
 
 
 @router.post("/infusions/{infusion_id}/void", summary="Void an infusion", responses=PROBLEMS)
-def void_given(request: Request, account: Writer, infusion_id: int, body: Reason) -> dict[str, Any]:
+def void_given(
+    request: Request, account: ClinicalWriter, infusion_id: int, body: Reason
+) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = void_infusion(
             desk.session, infusion_id, reason=body.reason, actor=desk.actor, clock=desk.ctx.clock
@@ -221,7 +219,7 @@ def void_given(request: Request, account: Writer, infusion_id: int, body: Reason
 )
 def list_events(
     request: Request,
-    account: Reader,
+    account: ClinicalReader,
     participant_id: int | None = Query(None, description="Only this participant's."),
     serious: bool | None = Query(None, description="Only serious (true) or non-serious."),
     limit: int = limit_query(),
@@ -232,12 +230,7 @@ def list_events(
         where.append(AdverseEvent.participant_id == participant_id)
     if serious is not None:
         where.append(AdverseEvent.serious.is_(serious))
-    with open_desk(request, account) as desk:
-        rows, total, following = keyset_page(
-            desk.session, AdverseEvent, where=where, limit=limit, cursor=cursor
-        )
-        items = [row_document(row) for row in rows]
-    return page_document(request, items, total, limit, following)
+    return listed_page(request, account, AdverseEvent, where=where, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -247,7 +240,7 @@ def list_events(
     responses=PROBLEMS,
 )
 def add_event(
-    request: Request, account: Writer, participant_id: int, body: AdverseEventIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: AdverseEventIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found = record_adverse_event(
@@ -274,7 +267,7 @@ def add_event(
     "/adverse-events/{adverse_event_id}", summary="Correct an adverse event", responses=PROBLEMS
 )
 def correct_event(
-    request: Request, account: Writer, adverse_event_id: int, body: Correction
+    request: Request, account: ClinicalWriter, adverse_event_id: int, body: Correction
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found = correct_adverse_event(
@@ -293,7 +286,7 @@ def correct_event(
     "/adverse-events/{adverse_event_id}/void", summary="Void an adverse event", responses=PROBLEMS
 )
 def void_event(
-    request: Request, account: Writer, adverse_event_id: int, body: Reason
+    request: Request, account: ClinicalWriter, adverse_event_id: int, body: Reason
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = void_adverse_event(
@@ -313,7 +306,7 @@ def void_event(
     responses=PROBLEMS,
 )
 def reported(
-    request: Request, account: Writer, adverse_event_id: int, body: ReportedIn
+    request: Request, account: ClinicalWriter, adverse_event_id: int, body: ReportedIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         clock = mark_sae_reported(
@@ -337,7 +330,7 @@ def reported(
     responses=PROBLEMS,
 )
 def add_measurement(
-    request: Request, account: Writer, participant_id: int, body: MeasurementIn
+    request: Request, account: ClinicalWriter, participant_id: int, body: MeasurementIn
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found = record_measurement(
@@ -357,7 +350,7 @@ def add_measurement(
 
 @router.patch("/measurements/{measurement_id}", summary="Correct a measurement", responses=PROBLEMS)
 def correct_value(
-    request: Request, account: Writer, measurement_id: int, body: Correction
+    request: Request, account: ClinicalWriter, measurement_id: int, body: Correction
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         found = correct_measurement(
@@ -376,7 +369,7 @@ def correct_value(
     "/measurements/{measurement_id}/void", summary="Void a measurement", responses=PROBLEMS
 )
 def void_value(
-    request: Request, account: Writer, measurement_id: int, body: Reason
+    request: Request, account: ClinicalWriter, measurement_id: int, body: Reason
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
         row = void_measurement(

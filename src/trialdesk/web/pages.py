@@ -8,6 +8,7 @@ from trialdesk.web import (
     pages_adverse_events,
     pages_dashboard,
     pages_decisions,
+    pages_follow_up,
     pages_participants,
     pages_reports,
     pages_screening,
@@ -21,6 +22,7 @@ def install_desk_pages(app: FastAPI) -> None:
         pages_screening,
         pages_participants,
         pages_adverse_events,
+        pages_follow_up,
         pages_decisions,
         pages_reports,
     ):

@@ -50,7 +50,13 @@ from trialdesk.web.pages_common import (
     render,
     status_of,
 )
-from trialdesk.web.participant_view import ae_form_values, known_term, read_participant
+from trialdesk.web.participant_view import (
+    ae_form_values,
+    known_term,
+    measurement_form_values,
+    medication_form_values,
+    read_participant,
+)
 from trialdesk.web.sessions import Account
 
 router = APIRouter(include_in_schema=False)
@@ -123,6 +129,8 @@ def show_participant(
                 "infusion_form_values": lambda row: infusion_form_values(row, site_zone(ctx.clock)),
                 "form_state": FormState,
                 "ae_form_values": ae_form_values,
+                "measurement_form_values": measurement_form_values,
+                "medication_form_values": medication_form_values,
                 "today": ctx.clock.today().isoformat(),
                 "now_local": ctx.clock.now()
                 .astimezone(site_zone(ctx.clock))

@@ -313,3 +313,26 @@ def ae_form_values(event: AdverseEvent) -> dict[str, str]:
         "action_taken": event.action_taken or "",
         "outcome": event.outcome or "",
     }
+
+
+def measurement_form_values(row: Measurement) -> dict[str, str]:
+    """A stored measurement as its correction form's starting values."""
+    return {
+        "value": f"{row.value:.12g}",
+        "unit": row.unit or "",
+        "measured_on": row.measured_on.isoformat(),
+        "visit_id": row.visit_id or "",
+    }
+
+
+def medication_form_values(row: ConcomitantMedication) -> dict[str, str]:
+    """A stored medication course as its correction form's starting values."""
+    return {
+        "drug": row.drug,
+        "dose": f"{row.dose:.12g}",
+        "dose_unit": row.dose_unit,
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat() if row.end_date else "",
+        "route": row.route or "",
+        "indication": row.indication or "",
+    }

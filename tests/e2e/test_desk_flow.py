@@ -1,7 +1,8 @@
-"""The desk in a real browser: a coordinator screens a candidate from a FHIR Bundle, an
-investigator completes the judgement items, the coordinator consents, enrols, records an
-infusion and an adverse event (CTCAE term looked up as typed), the investigator confirms the
-DLT and signs the dose decision it makes possible; a monitor is refused when writing."""
+"""The desk in a real browser: a visitor of the public page pre-screens and leaves a phone
+number; the coordinator starts the screening from that contact on the dashboard and screens
+from a FHIR Bundle, consents, enrols, records an infusion and an adverse event (CTCAE term
+looked up as typed), the investigator confirms the DLT and signs the dose decision it makes
+possible; a monitor is refused when writing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ RECORD = ROOT / "docs" / "examples" / "screening-eligible.yaml"
 START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
 """The examples' screening date (docs/examples), 09:00 at the site."""
 PASSWORD = "correct horse battery"
+VISITOR_PHONE = "+86 138 0000 0310"
 PEOPLE = {
     "coord": ("coordinator", "WANG Fang"),
     "dr.li": ("investigator", "LI Ming, MD"),
@@ -152,13 +154,47 @@ def log_in(browser: Any, base: str, username: str) -> Any:
     return page
 
 
-def test_screening_to_a_signed_decision(desk: tuple[str, FastAPI], browser: Any) -> None:
+def leave_a_contact_request(browser: Any, base: str) -> None:
+    """A visitor answers the public pre-screening, agrees to be contacted, leaves a phone."""
+    visitor = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    visitor.goto(f"{base}/?lang=en")
+    visitor.get_by_label("1. How old are you? (years)").fill("58")
+    for number, question, answer in (
+        (2, "Have you had radiotherapy", "Yes"),
+        (3, "Has a doctor told you", "Yes"),
+        (5, "Are you pregnant", "No"),
+        (6, "Have you ever had an operation", "No"),
+        (7, "Has a doctor ever told you", "No"),
+        (8, "Have you taken part", "No"),
+    ):
+        group = visitor.get_by_role("group", name=f"{number}. {question}")
+        group.get_by_label(answer, exact=True).check()
+    onset = (START.date() - timedelta(days=20)).isoformat()
+    visitor.get_by_label("4. When did the lung injury begin?").fill(onset)
+    visitor.get_by_role("button", name="See my result").click()
+    visitor.get_by_role("heading", name="You may be eligible").wait_for()
+    visitor.get_by_label("Your name").fill("ZHOU Min")
+    visitor.get_by_label("Phone number").fill(VISITOR_PHONE)
+    visitor.get_by_role("checkbox").check()
+    visitor.get_by_role("button", name="Send my contact request").click()
+    visitor.get_by_role("heading", name="Thank you, ZHOU Min").wait_for()
+    visitor.close()
+
+
+def test_prescreen_to_a_signed_decision(desk: tuple[str, FastAPI], browser: Any) -> None:
     base, app = desk
+    leave_a_contact_request(browser, base)
     coord = log_in(browser, base, "coord")
     assert "RLI-001" in coord.inner_text("main")
 
+    # The request is on the dashboard; starting it makes participant S-002, ready to screen.
+    contacts = coord.locator("section[aria-labelledby=contacts-h]")
+    assert VISITOR_PHONE in contacts.inner_text()
+    contacts.get_by_role("button", name="Start screening").click()
+    coord.wait_for_url("**/desk/screening?participant_id=2")
+    assert coord.get_by_label("Participant").input_value() == "2"
+
     # Screening: the facts come from a FHIR Bundle; the checklist follows the form as typed.
-    coord.get_by_role("link", name="Screening").click()
     coord.get_by_label("Bundle file (.json)").set_input_files(str(BUNDLE))
     coord.get_by_role("button", name="Load into the form").click()
     checklist = coord.locator("#checklist")
@@ -169,11 +205,13 @@ def test_screening_to_a_signed_decision(desk: tuple[str, FastAPI], browser: Any)
     checklist.get_by_text("Verdict: ineligible").wait_for()  # re-checked without a reload
     platelets.fill(kept)
     checklist.get_by_text("Verdict: eligible").wait_for()
-    coord.get_by_label("Participant").select_option("new")
+    assert coord.get_by_label("Participant").input_value() == "2"  # kept through the load
     coord.get_by_label("Hospital number").fill("H-2026-0310")
     coord.get_by_role("button", name="Save screening").click()
     coord.wait_for_url("**/desk/participants/2#timeline")
     assert "#2: eligible" in coord.inner_text("#timeline")
+    assert "pre-screen contact #1" in coord.inner_text("#timeline")
+    assert "ZHOU Min" not in coord.inner_text("main")  # the name stays with the request
     doctor = log_in(browser, base, "dr.li")
 
     # Consent and enrolment: the design puts the second patient in cohort 1 at level 1.
@@ -223,6 +261,9 @@ def test_screening_to_a_signed_decision(desk: tuple[str, FastAPI], browser: Any)
     assert "stop" in history
     with unit_of_work(app.state.runtime.engine) as session:
         assert session.query(AdverseEvent).count() == 2
+    coord.goto(f"{base}/desk")
+    contacts.get_by_role("link", name="Screening started: S-002").click()
+    coord.get_by_role("heading", name="RLI-002").wait_for()
     coord.close()
     doctor.close()
 

@@ -1,7 +1,9 @@
 """The coordinator's dashboard, ``/desk``: where dose finding stands and today's work.
 
 Everything comes from :func:`trialdesk.trial.desk_status.desk_status` (the same reading as
-``trialdesk status``) plus the newest pre-screen contact requests from the public page.
+``trialdesk status``) plus the newest pre-screen contact requests from the public page, each
+with a form that starts its screening (:mod:`trialdesk.trial.prescreen_intake`) or a link to
+the participant it became.
 """
 
 from __future__ import annotations
@@ -10,14 +12,25 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
+from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.summary import summarise
+from trialdesk.store.models import Participant
 from trialdesk.store.prescreen_contacts import PrescreenContact, recent_contacts
 from trialdesk.trial.desk_status import DeskStatus, desk_status
+from trialdesk.trial.prescreen_intake import participants_of, start_screening
 from trialdesk.trial.state import PatientLine
 from trialdesk.web.auth import page_account
-from trialdesk.web.pages_common import desk_session, page_lang, read_refusal, render
+from trialdesk.web.pages_common import (
+    FormState,
+    desk_session,
+    page_lang,
+    read_refusal,
+    refused,
+    render,
+    status_of,
+)
 from trialdesk.web.sessions import Account
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +61,10 @@ def window_bars(status: DeskStatus) -> list[WindowBar]:
 
 @router.get("/desk")
 def dashboard(request: Request, account: PageAccount) -> Response:
+    return show(request, account, FormState())
+
+
+def show(request: Request, account: Account, state: FormState, code: int = 200) -> Response:
     if (refusal := read_refusal(request, account)) is not None:
         return refusal
     with desk_session(request) as (session, ctx):
@@ -62,6 +79,13 @@ def dashboard(request: Request, account: PageAccount) -> Response:
                 "s": status.summary,
                 "bars": window_bars(status),
                 "contacts": contacts,
+                "started": {
+                    contact_id: session.get(Participant, person_id)
+                    for contact_id, person_id in participants_of(
+                        session, [c.id for c in contacts]
+                    ).items()
+                },
+                "state": state.of("contact"),
                 "pid_of": {line.study_id: line.participant_id for line in status.summary.patients},
                 "doses": {
                     row.level: row.per_unit
@@ -70,4 +94,17 @@ def dashboard(request: Request, account: PageAccount) -> Response:
                     ).doses
                 },
             },
+            status=code,
         )
+
+
+@router.post("/desk/contacts/{contact_id}/screening")
+def start_contact_screening(request: Request, account: PageAccount, contact_id: int) -> Response:
+    """Register the pre-screen contact as a participant and open its screening page."""
+    try:
+        with desk_session(request) as (session, ctx):
+            person_id = start_screening(session, ctx, contact_id, actor=account.username).id
+    except TrialdeskError as exc:
+        state = refused(exc, {"contact_id": str(contact_id)}, "contact")
+        return show(request, account, state, status_of(state, exc))
+    return RedirectResponse(f"/desk/screening?participant_id={person_id}", status_code=303)

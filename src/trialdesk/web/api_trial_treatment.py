@@ -6,13 +6,17 @@ voided with a reason (nothing is deleted). Every write is audited by the use-cas
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+from typing import Protocol as TypingProtocol
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.orm import Session
 
-from trialdesk.store.models import AdverseEvent, Infusion, Measurement
+from trialdesk.protocol.models import Protocol
+from trialdesk.store.models import AdverseEvent, Base, Infusion, Measurement
 from trialdesk.trial.adverse_events import (
     AdverseEventRecorded,
     correct_adverse_event,
@@ -20,6 +24,7 @@ from trialdesk.trial.adverse_events import (
     record_adverse_event,
     void_adverse_event,
 )
+from trialdesk.trial.clock import Clock
 from trialdesk.trial.follow_up import (
     MeasurementRecorded,
     correct_measurement,
@@ -50,6 +55,10 @@ from trialdesk.web.api_trial_common import (
     plain,
     row_document,
 )
+from trialdesk.web.sessions import Account
+
+FoundT = TypeVar("FoundT")
+FoundT_co = TypeVar("FoundT_co", covariant=True)
 
 router = APIRouter(prefix="/api", tags=["treatment and follow-up"], route_class=ProblemRoute)
 
@@ -184,28 +193,14 @@ def missed(
 def correct_given(
     request: Request, account: ClinicalWriter, infusion_id: int, body: Correction
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
-        found = correct_infusion(
-            desk.session,
-            infusion_id,
-            _coerced(Infusion, body.changes),
-            reason=body.reason,
-            protocol=desk.ctx.protocol,
-            actor=desk.actor,
-            clock=desk.ctx.clock,
-        )
-        return _infusion(found)
+    return _corrected(request, account, correct_infusion, Infusion, infusion_id, body, _infusion)
 
 
 @router.post("/infusions/{infusion_id}/void", summary="Void an infusion", responses=PROBLEMS)
 def void_given(
     request: Request, account: ClinicalWriter, infusion_id: int, body: Reason
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
-        row = void_infusion(
-            desk.session, infusion_id, reason=body.reason, actor=desk.actor, clock=desk.ctx.clock
-        )
-        return row_document(row)
+    return _voided(request, account, void_infusion, infusion_id, body)
 
 
 # --- Adverse events ----------------------------------------------------------------------
@@ -269,17 +264,9 @@ def add_event(
 def correct_event(
     request: Request, account: ClinicalWriter, adverse_event_id: int, body: Correction
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
-        found = correct_adverse_event(
-            desk.session,
-            adverse_event_id,
-            _coerced(AdverseEvent, body.changes),
-            reason=body.reason,
-            protocol=desk.ctx.protocol,
-            actor=desk.actor,
-            clock=desk.ctx.clock,
-        )
-        return _event(found)
+    return _corrected(
+        request, account, correct_adverse_event, AdverseEvent, adverse_event_id, body, _event
+    )
 
 
 @router.post(
@@ -352,17 +339,9 @@ def add_measurement(
 def correct_value(
     request: Request, account: ClinicalWriter, measurement_id: int, body: Correction
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
-        found = correct_measurement(
-            desk.session,
-            measurement_id,
-            _coerced(Measurement, body.changes),
-            reason=body.reason,
-            protocol=desk.ctx.protocol,
-            actor=desk.actor,
-            clock=desk.ctx.clock,
-        )
-        return _measurement(found)
+    return _corrected(
+        request, account, correct_measurement, Measurement, measurement_id, body, _measurement
+    )
 
 
 @router.post(
@@ -371,13 +350,64 @@ def correct_value(
 def void_value(
     request: Request, account: ClinicalWriter, measurement_id: int, body: Reason
 ) -> dict[str, Any]:
+    return _voided(request, account, void_measurement, measurement_id, body)
+
+
+class _Corrects(TypingProtocol[FoundT_co]):
+    """A use-case that corrects one record (``correct_infusion`` and its kin)."""
+
+    def __call__(
+        self,
+        session: Session,
+        record_id: int,
+        changes: Mapping[str, object],
+        /,
+        *,
+        reason: str,
+        protocol: Protocol,
+        actor: str,
+        clock: Clock,
+    ) -> FoundT_co: ...
+
+
+class _Voids(TypingProtocol):
+    """A use-case that voids one record and needs nothing of the protocol to do so."""
+
+    def __call__(
+        self, session: Session, record_id: int, /, *, reason: str, actor: str, clock: Clock
+    ) -> Base: ...
+
+
+def _corrected(
+    request: Request,
+    account: Account,
+    correct: _Corrects[FoundT],
+    model: type[Base],
+    record_id: int,
+    body: Correction,
+    document: Callable[[FoundT], dict[str, Any]],
+) -> dict[str, Any]:
+    """A PATCH correction: the changes coerced to the model's column types, applied and audited
+    by ``correct``, and what it returns rendered by ``document``."""
     with open_desk(request, account) as desk:
-        row = void_measurement(
+        found = correct(
             desk.session,
-            measurement_id,
+            record_id,
+            _coerced(model, body.changes),
             reason=body.reason,
+            protocol=desk.ctx.protocol,
             actor=desk.actor,
             clock=desk.ctx.clock,
+        )
+        return document(found)
+
+
+def _voided(
+    request: Request, account: Account, void: _Voids, record_id: int, body: Reason
+) -> dict[str, Any]:
+    with open_desk(request, account) as desk:
+        row = void(
+            desk.session, record_id, reason=body.reason, actor=desk.actor, clock=desk.ctx.clock
         )
         return row_document(row)
 

@@ -26,6 +26,7 @@ from trialdesk.store.models import Enrolment
 from trialdesk.trial.decisions import compute_decision, readiness
 from trialdesk.trial.enrolment import EnrolmentRefused, Interlock, enrol, next_assignment
 from trialdesk.trial.infusions import schedule_infusions
+from trialdesk.trial.state import trial_summary
 
 
 @pytest.fixture
@@ -69,6 +70,27 @@ def test_a_full_cohort_with_open_windows_refuses_the_next_patient(desk: Desk) ->
     desk.clock.advance(days=10)
     # Windows opened on day 0 end on day 30: 20 days left on day 10.
     _refused(desk, Interlock.COHORT_FULL, "cohort 1 at level 1 is full .*20 day\\(s\\) left")
+
+
+def test_a_refusal_names_its_field_once_and_the_summary_shows_the_reason_alone(
+    desk: Desk,
+) -> None:
+    _cohort_in_window(desk)
+    with pytest.raises(EnrolmentRefused) as refused:
+        _enrol(desk)
+    assert str(refused.value).startswith("dose_level: cohort 1 at level 1 is full")
+    assert str(refused.value).endswith(
+        "An investigator may override with a written reason and the dose level to give"
+    )
+    assert str(refused.value).count("dose_level") == 1
+    with pytest.raises(TrialdeskError) as no_reason:
+        _enrol(desk, actor=INVESTIGATOR, dose_level=1)
+    assert no_reason.value.field == "override_reason"
+    assert "is an override (cohort 1 at level 1 is full" in str(no_reason.value)
+    summary = trial_summary(desk.session, desk.ctx)
+    assert summary.interlock == "cohort_full"
+    assert summary.enrolment_blocked is not None
+    assert summary.enrolment_blocked.startswith("cohort 1 at level 1 is full")
 
 
 def test_a_decidable_cohort_refuses_the_next_patient_until_the_decision_is_signed(

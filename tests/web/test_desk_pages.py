@@ -295,6 +295,17 @@ def test_investigator_adjudicates_a_candidate_dlt(coord: TestClient) -> None:
     assert "DLT confirmed" in doctor.get(f"/desk/participants/{patient}").text
 
 
+def test_a_full_cohort_pauses_enrolment_with_the_reason_named_once(coord: TestClient) -> None:
+    for note in ("p1", "p2", "p3"):
+        enrolled_patient(coord, note)
+    added = coord.post("/desk/participants", data={"contact_note": "p4"}, follow_redirects=False)
+    assert added.status_code == 303
+    reason = "cohort 1 at level 1 is full and its DLT outcomes are not all known"
+    for page in (coord.get(added.headers["location"]).text, coord.get("/desk").text):
+        assert reason in page
+        assert "dose_level:" not in page
+
+
 def test_monitor_reads_but_writes_nothing(coord: TestClient) -> None:
     patient = enrolled_patient(coord)
     monitor = as_user(coord, "mon")

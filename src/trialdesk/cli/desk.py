@@ -124,10 +124,7 @@ def options_named(names: Mapping[str, str]) -> Iterator[None]:
     except TrialdeskError as exc:
         if exc.field is None or exc.field not in names:
             raise
-        prefix = f"{exc.field}: "
-        message = str(exc)
-        while message.startswith(prefix):  # a re-raised refusal can carry its field twice
-            message = message.removeprefix(prefix)
+        message = str(exc).removeprefix(f"{exc.field}: ")
         raise TrialdeskError(message, field=names[exc.field]) from None
 
 

@@ -58,10 +58,12 @@ class Interlock(StrEnum):
 
 
 class EnrolmentRefused(TrialdeskError):
-    """An interlock refused the enrolment; ``interlock`` says which."""
+    """An interlock refused the enrolment; ``interlock`` says which, ``reason`` says why (the
+    message without the field name, for building a longer message or showing it on its own)."""
 
     def __init__(self, interlock: Interlock, message: str) -> None:
         self.interlock = interlock
+        self.reason = message
         super().__init__(message, field="dose_level")
 
 
@@ -182,12 +184,16 @@ def enrol(
             assert refusal is not None
             raise EnrolmentRefused(
                 refusal.interlock,
-                f"{refusal}. An investigator may override with a written reason and the dose "
-                "level to give",
+                f"{refusal.reason}. An investigator may override with a written reason and the "
+                "dose level to give",
             )
         if not override_reason or not override_reason.strip():
             design_says = (
-                f"the design assigns level {assignment.level}" if assignment else str(refusal)
+                f"the design assigns level {assignment.level}"
+                if assignment is not None
+                else refusal.reason
+                if refusal is not None
+                else "the design assigns no level"
             )
             raise TrialdeskError(
                 f"enrolling at level {wanted} is an override ({design_says}); an investigator "

@@ -86,7 +86,7 @@ def trial_summary(session: Session, ctx: TrialContext) -> TrialSummary:
         assignment = next_assignment(session, ctx, reading)
         blocked, interlock = None, None
     except EnrolmentRefused as refused:
-        assignment, blocked, interlock = None, str(refused), refused.interlock.value
+        assignment, blocked, interlock = None, refused.reason, refused.interlock.value
     ready = readiness(session, ctx, reading)
     stop = signed_stop(session)
     stopped = stop is not None

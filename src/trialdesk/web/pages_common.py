@@ -44,16 +44,7 @@ def _powers(value: object) -> Markup:
     return Markup(_POWER.sub(r"10<sup>\1</sup>", str(escape(value))))
 
 
-_FIELD_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)*: ")
-
-
-def _unfield(value: object) -> str:
-    """A refusal's text without its leading ``field: `` (the page says what it is about)."""
-    return _FIELD_PREFIX.sub("", str(value or ""), count=1)
-
-
 templates.env.filters["powers"] = _powers
-templates.env.filters["unfield"] = _unfield
 
 
 def page_lang(request: Request) -> str:

@@ -95,6 +95,23 @@ def recorded_columns() -> tuple[Column, ...]:
     )
 
 
+def record_id_column(name: str) -> Column:
+    return Column(name, "integer", "Record number", attr("id"))
+
+
+def entered_record_table(
+    name: str,
+    meaning: str,
+    id_name: str,
+    columns: tuple[Column, ...],
+    rows: Callable[[TrialData], Sequence[Any]],
+) -> Table:
+    """A participant's record entered at the desk: record number and subject, ``columns``, who
+    entered it when, and whether it was voided."""
+    every = (record_id_column(id_name), subject_column(), *columns)
+    return Table(name, meaning, (*every, *recorded_columns(), *void_columns()), rows)
+
+
 def _decision_field(key: str) -> Getter:
     return lambda row, _data: json.loads(row.decision_json).get(key)
 
@@ -194,17 +211,14 @@ SCREENINGS = Table(
     per_participant=False,
 )
 
-CONSENTS = Table(
+CONSENTS = entered_record_table(
     "consents",
     "Written informed consent",
+    "consent_id",
     (
-        Column("consent_id", "integer", "Record number", attr("id")),
-        subject_column(),
         Column("consent_date", "date", "Date the consent form was signed", attr("consent_date")),
         Column("form_version", "text", "Consent form version", attr("form_version")),
         Column("obtained_by", "text", "Who obtained the consent (staff)", attr("obtained_by")),
-        *recorded_columns(),
-        *void_columns(),
     ),
     lambda data: data.consents,
 )
@@ -213,7 +227,7 @@ ENROLMENTS = Table(
     "enrolments",
     "Enrolment with the dose level and cohort the design assigned",
     (
-        Column("enrolment_id", "integer", "Record number", attr("id")),
+        record_id_column("enrolment_id"),
         subject_column(),
         Column("enrolled_on", "date", "Enrolment date", attr("enrolled_on")),
         Column("dose_level", "integer", "Assigned dose level (1 = lowest)", attr("dose_level")),
@@ -237,12 +251,11 @@ ENROLMENTS = Table(
     lambda data: data.enrolments,
 )
 
-INFUSIONS = Table(
+INFUSIONS = entered_record_table(
     "infusions",
     "Planned and given hDMSC infusions",
+    "infusion_id",
     (
-        Column("infusion_id", "integer", "Record number", attr("id")),
-        subject_column(),
         Column("number", "integer", "Infusion number in the schedule (1 = first)", attr("number")),
         Column("scheduled_on", "date", "Planned date", attr("scheduled_on")),
         Column(
@@ -261,18 +274,15 @@ INFUSIONS = Table(
         Column("interrupted", "boolean", "The infusion was interrupted", attr("interrupted")),
         Column("interruption_note", "text", "About the interruption", attr("interruption_note")),
         Column("reaction_note", "text", "Infusion reaction, if any", attr("reaction_note")),
-        *recorded_columns(),
-        *void_columns(),
     ),
     lambda data: data.infusions,
 )
 
-ADVERSE_EVENTS = Table(
+ADVERSE_EVENTS = entered_record_table(
     "adverse_events",
     "Adverse events coded by CTCAE v5.0",
+    "ae_id",
     (
-        Column("ae_id", "integer", "Record number", attr("id")),
-        subject_column(),
         Column("meddra_code", "integer", "MedDRA code of the CTCAE v5.0 term", attr("meddra_code")),
         Column("term", "text", "CTCAE v5.0 term", attr("term")),
         Column("grade", "integer", "CTCAE grade", attr("grade"), terms=GRADES),
@@ -309,8 +319,6 @@ ADVERSE_EVENTS = Table(
             "When the SAE was reported (UTC)",
             attr("sae_reported_at"),
         ),
-        *recorded_columns(),
-        *void_columns(),
     ),
     lambda data: data.adverse_events,
 )
@@ -319,7 +327,7 @@ DLT_ASSESSMENTS = Table(
     "dlt_assessments",
     "Adverse events that matched the protocol's DLT definition, and their adjudication",
     (
-        Column("dlt_id", "integer", "Record number", attr("id")),
+        record_id_column("dlt_id"),
         Column("ae_id", "integer", "The adverse event assessed", attr("adverse_event_id")),
         Column(
             "subject",
@@ -345,7 +353,7 @@ DECISIONS = Table(
     "decisions",
     "Dose-escalation decisions as computed by the design, with the investigator's signature",
     (
-        Column("decision_id", "integer", "Record number", attr("id")),
+        record_id_column("decision_id"),
         Column("cohort_number", "integer", "Cohort the decision closes", attr("cohort_number")),
         Column("dose_level", "integer", "Dose level of that cohort", attr("dose_level")),
         Column(
@@ -396,30 +404,26 @@ DECISIONS = Table(
     per_participant=False,
 )
 
-MEASUREMENTS = Table(
+MEASUREMENTS = entered_record_table(
     "measurements",
     "Follow-up values: pneumonitis grade, SpO2, oxygen flow, FVC/DLCO % predicted, mMRC, "
     "chest CT score, laboratory values (lab:<analyte>, canonical units)",
+    "measurement_id",
     (
-        Column("measurement_id", "integer", "Record number", attr("id")),
-        subject_column(),
         Column("visit_id", "text", "Protocol visit; empty if unscheduled", attr("visit_id")),
         Column("measured_on", "date", "Date measured", attr("measured_on")),
         Column("code", "text", "What was measured (see docs/exports.md)", attr("code")),
         Column("value", "float", "The value, in the unit of the next column", attr("value")),
         Column("unit", "text", "Unit of the value; empty for scores and grades", attr("unit")),
-        *recorded_columns(),
-        *void_columns(),
     ),
     lambda data: data.measurements,
 )
 
-MEDICATIONS = Table(
+MEDICATIONS = entered_record_table(
     "concomitant_medications",
     "Concomitant medication courses (the corticosteroid regimen among them)",
+    "medication_id",
     (
-        Column("medication_id", "integer", "Record number", attr("id")),
-        subject_column(),
         Column("drug", "text", "Drug", attr("drug")),
         Column("dose", "float", "Dose, in the unit of the next column", attr("dose")),
         Column("dose_unit", "text", "Dose unit", attr("dose_unit"), terms=DOSE_UNITS),
@@ -427,8 +431,6 @@ MEDICATIONS = Table(
         Column("start_date", "date", "Start", attr("start_date")),
         Column("end_date", "date", "End; empty while ongoing", attr("end_date")),
         Column("indication", "text", "Indication", attr("indication")),
-        *recorded_columns(),
-        *void_columns(),
     ),
     lambda data: data.medications,
 )

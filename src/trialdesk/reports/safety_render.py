@@ -4,7 +4,6 @@ WeasyPrint from that same HTML, so the two always show the same numbers."""
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -12,10 +11,10 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
+from trialdesk.markup import superscript_powers
 from trialdesk.protocol import LoadedProtocol
 from trialdesk.reports.safety_data import gather_safety_report
 from trialdesk.reports.safety_flow import FLOW_KEYS
@@ -32,12 +31,6 @@ from trialdesk.trial.clock import Clock, SystemClock
 from trialdesk.trial.sae import SaeCriterion
 
 FORMATS = (".html", ".pdf")
-_POWER = re.compile(r"10\^(-?\d+)")
-
-
-def superscript_powers(value: object) -> Markup:
-    """'3.3×10^5 cells/kg' -> '3.3×10<sup>5</sup> cells/kg', the rest escaped."""
-    return Markup(_POWER.sub(r"10<sup>\1</sup>", str(escape(value))))
 
 
 def rule_number(rule: str) -> str:

@@ -7,7 +7,6 @@ and the JSON API. Everything the pages show comes from the same use-cases the AP
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -20,10 +19,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from fastapi_offline import FastAPIOffline
-from markupsafe import Markup, escape
 
 from trialdesk import __version__
 from trialdesk.errors import TrialdeskError
+from trialdesk.markup import superscript_powers
 from trialdesk.protocol import LoadedProtocol, load_protocol
 from trialdesk.protocol.summary import summarise
 from trialdesk.trial.clock import Clock, SystemClock
@@ -126,14 +125,6 @@ def site_clock(request: Request) -> Clock:
     """The app's clock (``app.state.clock``, set by tests and the demo), else the real time."""
     clock: Clock | None = getattr(request.app.state, "clock", None)
     return clock if clock is not None else SystemClock()
-
-
-_POWER = re.compile(r"10\^(-?\d+)")
-
-
-def superscript_powers(value: object) -> Markup:
-    """'2.0×10^7 cells' -> '2.0×10<sup>7</sup> cells', the rest escaped."""
-    return Markup(_POWER.sub(r"10<sup>\1</sup>", str(escape(value))))
 
 
 def protocol_document(

@@ -9,7 +9,6 @@ again, in a fresh read, with the message beside the field it names and every val
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,12 +18,12 @@ from typing import Any, Final
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from trialdesk import __version__
 from trialdesk.errors import TrialdeskError
+from trialdesk.markup import superscript_powers
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.roles import Action, PermissionDenied, check_permitted, may
@@ -36,15 +35,7 @@ from trialdesk.web.sessions import Account
 
 LANG_COOKIE: Final = "trialdesk_lang"
 templates = Jinja2Templates(directory=str(resources.files("trialdesk.web").joinpath("templates")))
-_POWER = re.compile(r"10\^(-?\d+)")
-
-
-def _powers(value: object) -> Markup:
-    """'3.3×10^5 cells/kg' -> '3.3×10<sup>5</sup> cells/kg', the rest escaped."""
-    return Markup(_POWER.sub(r"10<sup>\1</sup>", str(escape(value))))
-
-
-templates.env.filters["powers"] = _powers
+templates.env.filters["powers"] = superscript_powers
 
 
 def page_lang(request: Request) -> str:

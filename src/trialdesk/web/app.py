@@ -27,7 +27,9 @@ from trialdesk.protocol import LoadedProtocol, load_protocol
 from trialdesk.protocol.summary import summarise
 from trialdesk.trial.clock import Clock, SystemClock
 from trialdesk.web import api_screenings
+from trialdesk.web.access_log import install_access_log
 from trialdesk.web.accounts_setup import install_accounts
+from trialdesk.web.health import health_response
 from trialdesk.web.i18n import normalise_lang, translate
 from trialdesk.web.pages import install_desk_pages
 from trialdesk.web.public_routes import PublicGuards, public_router
@@ -106,18 +108,10 @@ def create_app(
 
     @app.get("/healthz", tags=["operations"])
     def healthz(request: Request) -> JSONResponse:
-        """Liveness and database reachability (503 when the database cannot be reached)."""
-        current: Runtime = request.app.state.runtime
-        database_ok, detail = current.database_ok()
-        body = {
-            "status": "ok" if database_ok else "degraded",
-            "database": "ok" if database_ok else detail,
-            "protocol": loaded.protocol.id,
-            "protocol_sha256": loaded.sha256,
-            "version": __version__,
-        }
-        return JSONResponse(body, status_code=200 if database_ok else 503)
+        """Database reachable and schema at this version's revision: 200; otherwise 503."""
+        return health_response(request.app.state.runtime, loaded)
 
+    install_access_log(app)  # last, so outermost: it times and logs every other middleware too
     return app
 
 

@@ -158,4 +158,4 @@ class _DuplicateTraceback(logging.Filter):
     with its request id; keep only trialdesk's record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != "Exception in ASGI application"
+        return record.getMessage().strip() != "Exception in ASGI application"

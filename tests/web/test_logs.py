@@ -204,17 +204,20 @@ def test_pydantic_input_values_are_hidden_in_tracebacks() -> None:
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    uvicorn_access = logging.getLogger("uvicorn.access")
-    saved_access = (list(uvicorn_access.handlers), uvicorn_access.propagate)
+    """configure_logging changes process-wide loggers: put them back for the next test."""
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [
+        (list(lg.handlers), list(lg.filters), lg.level, lg.propagate, lg.disabled) for lg in loggers
+    ]
     try:
         yield
     finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
-        uvicorn_access.handlers[:], uvicorn_access.propagate = saved_access
-        uvicorn_access.disabled = False
+        for lg, (handlers, filters, level, propagate, disabled) in zip(loggers, saved, strict=True):
+            lg.handlers[:] = handlers
+            lg.filters[:] = filters
+            lg.setLevel(level)
+            lg.propagate, lg.disabled = propagate, disabled
 
 
 @pytest.mark.usefixtures("restore_logging")
@@ -227,6 +230,11 @@ def test_configure_logging_writes_json_lines_or_text_and_silences_uvicorns_acces
     logging.getLogger("trialdesk.test").info("hello %s", "there", extra={"status": 204})
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /?q=%s HTTP/1.1" 200', NAME)
     logging.getLogger("trialdesk.test").debug("below the level")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        # uvicorn's own report (uvicorn/protocols/http/h11_impl.py); trialdesk.access has one.
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application\n")
     [line] = stream.getvalue().splitlines()
     parsed = json.loads(line)
     assert parsed["message"] == "hello there" and parsed["status"] == 204

@@ -22,10 +22,12 @@ from trialdesk.web.auth import (
     NotAuthenticated,
     login_redirect_target,
 )
+from trialdesk.web.route_access import PageAccessMiddleware
 
 
 def install_accounts(app: FastAPI) -> None:
     """Everything of accounts and the trial API, in one call from ``create_app``."""
+    app.add_middleware(PageAccessMiddleware)  # inside AuthMiddleware: needs the account
     app.add_middleware(AuthMiddleware)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(PermissionDenied, _forbidden)

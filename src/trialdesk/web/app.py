@@ -34,6 +34,7 @@ from trialdesk.web.i18n import normalise_lang, translate
 from trialdesk.web.pages import install_desk_pages
 from trialdesk.web.public_routes import PublicGuards, public_router
 from trialdesk.web.runtime import Runtime
+from trialdesk.web.security_headers import SecurityHeadersMiddleware
 
 _PACKAGE = resources.files("trialdesk.web")
 
@@ -111,6 +112,7 @@ def create_app(
         """Database reachable and schema at this version's revision: 200; otherwise 503."""
         return health_response(request.app.state.runtime, loaded)
 
+    app.add_middleware(SecurityHeadersMiddleware)  # CSP & co. on every response, refusals too
     install_access_log(app)  # last, so outermost: it times and logs every other middleware too
     return app
 

@@ -27,7 +27,7 @@ from trialdesk.markup import superscript_powers
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.roles import Action, PermissionDenied, check_permitted, may
-from trialdesk.web.auth import csrf_token
+from trialdesk.web.auth import cookie_secure, csrf_token
 from trialdesk.web.clock import app_clock
 from trialdesk.web.desk_i18n import desk_translate
 from trialdesk.web.i18n import normalise_lang
@@ -125,7 +125,15 @@ def render(
         status_code=status,
     )
     if request.query_params.get("lang"):
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            path="/",
+            httponly=True,  # read by the server only (desk.js never reads a cookie)
+            samesite="lax",
+            secure=cookie_secure(request),
+        )
     return response
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from starlette.routing import Mount, Route
 from web_accounts import PASSWORD, PEOPLE, add_people, log_in, manual_clock
 
+from trialdesk.store.models import ConcomitantMedication
 from trialdesk.store.prescreen_contacts import PrescreenContact, add_contact
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.roles import MATRIX, Action
@@ -109,7 +110,7 @@ def test_each_api_route_checks_the_declared_rule_itself(bare_app: Any) -> None:
             continue
         names = _dependency_names(route)
         checks = {name for name in names if name.startswith("requires_")}
-        for method in route.methods:
+        for method in route.methods or ():
             rule = ROUTE_ACCESS[(method, route.path)]
             where = f"{method} {route.path}"
             if route.path.startswith("/api/"):
@@ -221,7 +222,7 @@ def _seed(client: TestClient) -> Desk:
             ),
         )
         contact_id = contact.id
-    listed = lambda body: body["items"] if isinstance(body, dict) else body  # noqa: E731
+        medication_id = session.query(ConcomitantMedication).one().id
     ids = {
         "participant_id": pid,
         "number": 2,
@@ -229,9 +230,9 @@ def _seed(client: TestClient) -> Desk:
         "adverse_event_id": event.json()["id"],
         "event_id": event.json()["id"],
         "measurement_id": measured.json()["id"],
-        "medication_id": 1,
-        "assessment_id": listed(assessments)[0]["id"],
-        "screening_id": listed(screenings)[0]["id"],
+        "medication_id": medication_id,
+        "assessment_id": _listed(assessments)[0]["id"],
+        "screening_id": _listed(screenings)[0]["id"],
         "query_id": query.json()["id"],
         "contact_id": contact_id,
         "decision_id": 1,  # no decision can be computed before the first cohort's windows end
@@ -240,6 +241,13 @@ def _seed(client: TestClient) -> Desk:
     client.cookies.clear()
     secrets = [CONTACT_NOTE, CONTACT_NAME, CONTACT_PHONE, CONTACT_EMAIL, INDICATION]
     return Desk(client, ids, [s for s in secrets if s])
+
+
+def _listed(body: Any) -> list[Any]:
+    """The items of a paged list (or the list itself)."""
+    items = body["items"] if isinstance(body, dict) else body
+    assert isinstance(items, list) and items, body
+    return items
 
 
 def _body(method: str, path: str, desk: Desk) -> dict[str, Any]:

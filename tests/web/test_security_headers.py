@@ -11,6 +11,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -78,6 +79,17 @@ def test_every_kind_of_response_carries_the_headers(client: TestClient) -> None:
         assert policy["style-src"] == ["'self'"], what
     assert anonymous["not found"].status_code == 404
     assert signed_in["CSRF refusal"].status_code == 403
+
+
+def test_an_unexpected_error_answers_500_with_the_headers(client: TestClient) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    client.app.add_api_route("/test-broken", broken)  # type: ignore[attr-defined]
+    answering = TestClient(client.app, raise_server_exceptions=False)
+    response = answering.get("/test-broken")
+    assert response.status_code == 500 and response.text == "Internal Server Error"
+    assert_secured(response, "500")
 
 
 def test_https_responses_ask_for_https_from_then_on(client: TestClient) -> None:
@@ -184,7 +196,8 @@ def test_a_forwarded_https_counts_only_from_a_trusted_proxy(client: TestClient) 
     X-Forwarded-Proto into the request's scheme; from anyone else the header is ignored."""
     forwarded = {"X-Forwarded-Proto": "https"}
     for trusted, secure in ((["testclient"], True), (["127.0.0.1"], False)):
-        proxied = TestClient(ProxyHeadersMiddleware(client.app, trusted_hosts=trusted))
+        proxy: Any = ProxyHeadersMiddleware(client.app, trusted_hosts=trusted)  # type: ignore[arg-type]
+        proxied = TestClient(proxy)
         answer = proxied.post(
             "/api/session", json={"username": "coord", "password": PASSWORD}, headers=forwarded
         )

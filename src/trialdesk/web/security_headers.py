@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STRICT_CSP: Final = (
@@ -81,12 +82,24 @@ class SecurityHeadersMiddleware:
             await self._docs(scope, receive, send, https=https)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 _add(message, policy_for(path), https=https)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # The server's own 500 page is made outside every middleware, without headers:
+            # send the same plain answer from here, then let the error go on to be logged.
+            if not started:
+                answer = PlainTextResponse("Internal Server Error", status_code=500)
+                await answer(scope, receive, send_with_headers)
+            raise
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send, *, https: bool) -> None:
         """Holds the (small) docs page back until its inline scripts are known."""

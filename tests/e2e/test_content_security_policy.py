@@ -14,17 +14,12 @@ from typing import Any
 import pytest
 import uvicorn
 
-from trialdesk.store.models import User
 from trialdesk.store.session import unit_of_work
-from trialdesk.trial.clock import ManualClock
-from trialdesk.trial.context import TrialContext
-from trialdesk.trial.participants import register_contact
-from trialdesk.trial.passwords import hash_password
+from trialdesk.trial.demo_seed import DemoLogin, seed_demo
 from trialdesk.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 WATCH_CSP = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', function (e) {
@@ -35,25 +30,13 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoLogin]]:
+    """The demo trial (levels, DLT windows, a signed decision) served on a free port."""
     database = tmp_path_factory.mktemp("csp") / "desk.sqlite3"
     app = create_app(database_url=f"sqlite:///{database}")
-    clock = ManualClock(datetime(2026, 3, 10, 1, 0, tzinfo=UTC))
-    app.state.clock = clock
-    runtime = app.state.runtime
-    with unit_of_work(runtime.engine) as session:
-        session.add(
-            User(
-                username="coord",
-                display_name="Coordinator",
-                role="coordinator",
-                active=True,
-                password_hash=hash_password(PASSWORD),
-            )
-        )
-        session.flush()
-        ctx = TrialContext.open(session, runtime.loaded, clock)
-        register_contact(session, ctx, actor="coord", contact_note="clinic")
+    with unit_of_work(app.state.runtime.engine) as session:
+        seeded = seed_demo(session, app.state.runtime.loaded, datetime.now(UTC))
+    coordinator = next(login for login in seeded.logins if login.role == "coordinator")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -67,7 +50,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the trial desk did not start within 20 s", pytrace=False)
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", coordinator
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -90,41 +73,55 @@ def violations(page: Any, console: list[str]) -> list[str]:
     return found + console
 
 
-def test_public_and_desk_pages_render_without_csp_violations(desk: str, browser: Any) -> None:
+def test_public_and_desk_pages_render_without_csp_violations(
+    desk: tuple[str, DemoLogin], browser: Any
+) -> None:
+    base, coordinator = desk
     page, console = watched_page(browser)
     for path, heading in (("/?lang=en", "h1"), ("/?lang=zh", "h1"), ("/protocol", "h1")):
-        page.goto(f"{desk}{path}")
+        page.goto(f"{base}{path}")
         page.locator(heading).first.wait_for()
         assert violations(page, console) == [], path
-    page.goto(f"{desk}/login?next=/desk")
+    page.goto(f"{base}/login?next=/desk")
     assert violations(page, console) == []
-    page.get_by_label("User name").fill("coord")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("User name").fill(coordinator.username)
+    page.get_by_label("Password").fill(coordinator.password)
     page.get_by_label("Password").press("Enter")
-    page.wait_for_url(f"{desk}/desk")
+    page.wait_for_url(f"{base}/desk")
     for path in ("/desk", "/desk/participants", "/desk/participants/1", "/desk/decisions"):
-        page.goto(f"{desk}{path}")
+        page.goto(f"{base}{path}")
         page.locator("main h1").first.wait_for()
         assert violations(page, console) == [], path
+    # The DLT-window bars (an SVG, not an inline style) are as long as the window has run.
+    page.goto(f"{base}/desk")
+    bars = page.locator(".bar")
+    assert bars.count() > 0
+    for index in range(bars.count()):
+        bar = bars.nth(index)
+        done = float(bar.locator("rect").get_attribute("width") or "nan")
+        outer, inner = bar.bounding_box(), bar.locator("rect").bounding_box()
+        assert outer is not None and inner is not None
+        assert abs(inner["width"] - outer["width"] * done / 100) < 2, (index, done)
     # The screening form's script runs: the checklist answers typing without a reload.
-    page.goto(f"{desk}/desk/screening")
+    page.goto(f"{base}/desk/screening")
     with page.expect_response(lambda r: r.url.endswith("/desk/screening/check")) as checked:
         page.locator("#screening-form input[inputmode=decimal]").first.fill("58")
     assert checked.value.status == 200
     assert violations(page, console) == []
-    page.goto(f"{desk}/desk/reports/safety")
+    page.goto(f"{base}/desk/reports/safety")
     page.locator("h1").first.wait_for()
     assert violations(page, console) == []
     page.close()
 
 
-def test_the_api_docs_render_under_their_policy(desk: str, browser: Any) -> None:
+def test_the_api_docs_render_under_their_policy(desk: tuple[str, DemoLogin], browser: Any) -> None:
+    base, _ = desk
     page, console = watched_page(browser)
-    page.goto(f"{desk}/docs")
+    page.goto(f"{base}/docs")
     page.locator(".swagger-ui .info .title").wait_for()
     page.get_by_text("/api/participants").first.wait_for()
     assert violations(page, console) == []
-    page.goto(f"{desk}/redoc")
+    page.goto(f"{base}/redoc")
     page.locator("h1", has_text="trialdesk").first.wait_for()
     page.get_by_text("Log in; sets the session cookie").first.wait_for(state="attached")
     # ReDoc's "powered by" badge asks a CDN for its logo; the policy keeps the page offline.

@@ -16,6 +16,15 @@ __all__ = ["load_record", "parse_record_text"]
 
 def parse_record_text(text: str, source: str = "<record>") -> Any:
     """JSON or YAML text -> plain data (JSON is YAML, but JSON errors read better as JSON)."""
+    try:
+        return _parsed(text, source)
+    except RecursionError:  # lists or mappings nested thousands deep: no record looks like that
+        raise TrialdeskError(
+            f"{source}: nested too deeply to be a screening record or FHIR Bundle"
+        ) from None
+
+
+def _parsed(text: str, source: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:

@@ -32,6 +32,7 @@ from trialdesk.store.session import unit_of_work
 from trialdesk.trial.roles import Action
 from trialdesk.trial.screening import MAX_INPUT_CHARS, screen_and_record
 from trialdesk.web.auth import requires
+from trialdesk.web.input_guards import api_input_refusal, integer_params
 from trialdesk.web.runtime import Runtime
 from trialdesk.web.sessions import Account
 
@@ -89,12 +90,19 @@ class ScreeningList(BaseModel):
 
 class ProblemRoute(APIRoute):
     """Answers this router's bad requests as problem+json instead of FastAPI's default shape,
-    and an unknown screening id as 404."""
+    and an unknown screening id as 404; input no route can use is refused first
+    (:func:`trialdesk.web.input_guards.api_input_refusal`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        takes_json, integers = self.body_field is not None, integer_params(self.dependant)
 
         async def handler(request: Request) -> Response:
+            refusal = await api_input_refusal(
+                request, takes_json=takes_json, integer_params=integers
+            )
+            if refusal is not None:
+                return refusal
             try:
                 return await handle(request)
             except RequestValidationError as exc:

@@ -31,6 +31,7 @@ from trialdesk.web.access_log import install_access_log
 from trialdesk.web.accounts_setup import install_accounts
 from trialdesk.web.health import health_response
 from trialdesk.web.i18n import normalise_lang, translate
+from trialdesk.web.input_guards import install_input_guards
 from trialdesk.web.pages import install_desk_pages
 from trialdesk.web.public_routes import PublicGuards, public_router
 from trialdesk.web.runtime import Runtime
@@ -77,6 +78,7 @@ def create_app(
 
     app.include_router(api_screenings.router)
     install_accounts(app)
+    install_input_guards(app)
     install_desk_pages(app)
     app.state.public_guards = PublicGuards()
     app.include_router(

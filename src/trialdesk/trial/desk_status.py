@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trialdesk.store.models import AdverseEvent, Infusion, Participant
+from trialdesk.store.models import AdverseEvent, Participant
 from trialdesk.trial.adverse_events import open_sae_reports
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt_review import pending_adjudications
-from trialdesk.trial.infusions import infusion_checks
+from trialdesk.trial.infusions import active_infusions, infusion_checks_of
 from trialdesk.trial.schedule import Status
 from trialdesk.trial.state import TrialSummary, trial_summary
 
@@ -90,16 +89,9 @@ def _infusions_due(session: Session, ctx: TrialContext, summary: TrialSummary) -
         person = session.get(Participant, line.participant_id)
         if person is None or person.status in ("withdrawn", "completed"):
             continue
-        recorded_missed = set(
-            session.scalars(
-                select(Infusion.number).where(
-                    Infusion.participant_id == person.id,
-                    Infusion.status == "missed",
-                    Infusion.voided_at.is_(None),
-                )
-            )
-        )
-        for check in infusion_checks(session, person.id, ctx.protocol, ctx.clock):
+        rows = active_infusions(session, person.id)
+        recorded_missed = {row.number for row in rows if row.status == "missed"}
+        for check in infusion_checks_of(rows, ctx.protocol, ctx.clock):
             number = int(check.key)
             if check.status == Status.DUE:
                 state = "due"

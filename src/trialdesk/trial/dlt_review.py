@@ -10,6 +10,7 @@ assessment goes back to the investigator as a candidate. Every change is audited
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.models import Dlt, Protocol
 from trialdesk.store.audit import audit_trail
-from trialdesk.store.models import AdverseEvent, DltAssessment, Enrolment, Participant
+from trialdesk.store.models import AdverseEvent, DltAssessment, Enrolment, Infusion, Participant
 from trialdesk.trial import records
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.dlt import (
@@ -30,7 +31,7 @@ from trialdesk.trial.dlt import (
     match_dlt,
     parse_attribution,
 )
-from trialdesk.trial.infusions import active_infusions, given_dates
+from trialdesk.trial.infusions import active_infusions, given_dates_of
 from trialdesk.trial.lookup import get_row, require_role, site_date
 from trialdesk.trial.roles import Action
 
@@ -47,8 +48,11 @@ def protocol_dlt(protocol: Protocol) -> Dlt:
     return protocol.dlt
 
 
-def _infusions_complete(session: Session, participant_id: int, protocol: Protocol) -> bool:
-    rows = active_infusions(session, participant_id)
+def _infusions_complete(
+    session: Session, participant_id: int, protocol: Protocol, rows: Sequence[Infusion]
+) -> bool:
+    """Whether every planned infusion is given or missed (or the participant stopped);
+    ``rows`` are the participant's :func:`active_infusions`."""
     done = {row.number for row in rows if row.status in ("given", "missed")}
     count = protocol.schedule.administrations.count if protocol.schedule else len(done)
     participant = session.get(Participant, participant_id)
@@ -60,10 +64,11 @@ def window_of(
     session: Session, participant_id: int, protocol: Protocol, clock: Clock
 ) -> DltWindow | None:
     """The participant's DLT window from the infusions given (None before the first)."""
+    rows = active_infusions(session, participant_id)
     return dlt_window(
         protocol_dlt(protocol),
-        given_dates(session, participant_id, clock).values(),
-        infusions_complete=_infusions_complete(session, participant_id, protocol),
+        given_dates_of(rows, clock).values(),
+        infusions_complete=_infusions_complete(session, participant_id, protocol, rows),
     )
 
 
@@ -218,14 +223,15 @@ def patient_dlt_facts(
             .where(AdverseEvent.participant_id == participant_id, AdverseEvent.voided_at.is_(None))
         )
     )
+    rows = active_infusions(session, participant_id)
     return PatientDltFacts(
         participant_id=participant.study_id or participant.screening_number,
         dose_level=enrolment.dose_level,
-        infusion_dates=tuple(sorted(given_dates(session, participant_id, clock).values())),
+        infusion_dates=tuple(sorted(given_dates_of(rows, clock).values())),
         confirmed_dlts=statuses.count("confirmed"),
         candidate_dlts=statuses.count("candidate"),
         left_study_on=_left_study_on(session, participant, clock),
-        infusions_complete=_infusions_complete(session, participant_id, protocol),
+        infusions_complete=_infusions_complete(session, participant_id, protocol, rows),
     )
 
 

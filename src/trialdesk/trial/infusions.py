@@ -9,7 +9,7 @@ infusions still scheduled move with it (audited, with that reason).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -73,9 +73,14 @@ def active_infusions(session: Session, participant_id: int) -> list[Infusion]:
 
 def given_dates(session: Session, participant_id: int, clock: Clock) -> dict[int, date]:
     """Infusion number -> the site date it was given, for the infusions given (not voided)."""
+    return given_dates_of(active_infusions(session, participant_id), clock)
+
+
+def given_dates_of(rows: Sequence[Infusion], clock: Clock) -> dict[int, date]:
+    """:func:`given_dates` of rows already read with :func:`active_infusions`."""
     return {
         row.number: site_date(row.given_at, clock)
-        for row in active_infusions(session, participant_id)
+        for row in rows
         if row.status == "given" and row.given_at is not None
     }
 
@@ -360,11 +365,18 @@ def infusion_checks(
     session: Session, participant_id: int, protocol: Protocol, clock: Clock
 ) -> tuple[Check, ...]:
     """Every planned infusion's status as of the clock's today (due, late, missed, ...)."""
+    return infusion_checks_of(active_infusions(session, participant_id), protocol, clock)
+
+
+def infusion_checks_of(
+    rows: Sequence[Infusion], protocol: Protocol, clock: Clock
+) -> tuple[Check, ...]:
+    """:func:`infusion_checks` of rows already read with :func:`active_infusions` (the desk's
+    status screens read each participant's infusions once, not once per question)."""
     administrations = _administrations(protocol)
-    rows = active_infusions(session, participant_id)
     if not rows:
         return ()
-    given = given_dates(session, participant_id, clock)
+    given = given_dates_of(rows, clock)
     earliest = rows[0]
     planned_first = earliest.scheduled_on - timedelta(
         days=(earliest.number - 1) * administrations.interval_days

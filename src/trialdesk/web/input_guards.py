@@ -5,9 +5,9 @@
   before anything is read, and by counting while it is read when no length is declared.
 * :func:`api_input_refusal` (called by the API's route class) answers 415 for a JSON route sent
   another media type, 400 for a body that is not UTF-8 JSON (saying where), and 400 naming the
-  field for values no route can use: text with a NUL
-  character (PostgreSQL cannot store one), integers outside the database's 64-bit range, and
-  NaN or Infinity (which Python's JSON parser accepts although JSON does not).
+  field for values no route can use: text with a NUL character (PostgreSQL cannot store one),
+  integers outside the database's 64-bit range, and NaN or Infinity (which Python's JSON
+  parser accepts although JSON does not).
 * :func:`install_input_guards` adds the middleware and three answers: FastAPI's validation
   errors as problem+json naming the field, and, as a last line behind the checks above, a
   database refusing a value (PostgreSQL's DataError, SQLite's integer overflow) as 400

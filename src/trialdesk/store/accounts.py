@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trialdesk.store.clock import UTCDateTime
-from trialdesk.store.models import NAME_LENGTH, SHA256_HEX_LENGTH, Base
+from trialdesk.store.models import NAME_LENGTH, SHA256_HEX_LENGTH, Base, Versioned
 
 
 class WebSession(Base):
@@ -62,7 +62,7 @@ class LoginAttempt(Base):
 DATA_QUERY_STATUSES = ("open", "answered", "closed")
 
 
-class DataQuery(Base):
+class DataQuery(Versioned, Base):
     """A monitor's question about one field of one record, the site's answer (or correction),
     and its closing. Every step is also in the audit log."""
 

@@ -18,7 +18,15 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+)
 
 from trialdesk.store.clock import UTCDateTime, utc_now
 from trialdesk.store.errors import ClinicalRecordsAreNeverDeleted
@@ -28,6 +36,22 @@ SHA256_HEX_LENGTH = 64
 
 class Base(DeclarativeBase):
     """Base of every trialdesk table."""
+
+
+class Versioned:
+    """A row that can be edited counts its edits in ``version`` (1 when stored).
+
+    SQLAlchemy adds ``WHERE version = <the version read>`` to every UPDATE of the row and raises
+    ``StaleDataError`` when another writer got there first, so no edit silently overwrites
+    another; the desk also refuses an edit made on a version older than the stored one
+    (:func:`trialdesk.trial.records.check_version`).
+    """
+
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class ProtocolVersion(Base):
@@ -47,7 +71,7 @@ class ProtocolVersion(Base):
         return f"ProtocolVersion({self.protocol_id!r}, {self.version!r}, {self.sha256[:12]}...)"
 
 
-class User(Base):
+class User(Versioned, Base):
     """A person who uses the desk. ``password_hash`` is an argon2 hash (None: cannot log in or
     sign); ``printed_name`` is the name a signature shows (the display name when not set)."""
 
@@ -180,7 +204,7 @@ class Voidable:
         return self.voided_at is not None
 
 
-class Participant(Base):
+class Participant(Versioned, Base):
     """A person from the first pre-screen contact on. ``screening_number`` (``S-001``) is given
     at registration; ``study_id`` (``RLI-001``) only at enrolment."""
 
@@ -231,7 +255,7 @@ class ParticipantScreening(Base):
     linked_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class Consent(Voidable, Base):
+class Consent(Voidable, Versioned, Base):
     """Written informed consent: the date signed, the form version, who obtained it."""
 
     AUDIT_ENTITY: ClassVar[str] = "consent"
@@ -275,7 +299,7 @@ class Enrolment(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class Infusion(Voidable, Base):
+class Infusion(Voidable, Versioned, Base):
     """One planned or given administration (``number`` from 1); cells are absolute counts."""
 
     AUDIT_ENTITY: ClassVar[str] = "infusion"
@@ -303,7 +327,7 @@ class Infusion(Voidable, Base):
     recorded_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class AdverseEvent(Voidable, Base):
+class AdverseEvent(Voidable, Versioned, Base):
     """An adverse event coded by CTCAE v5.0 (``meddra_code`` and ``term``), graded 1-5."""
 
     AUDIT_ENTITY: ClassVar[str] = "adverse_event"
@@ -335,7 +359,7 @@ class AdverseEvent(Voidable, Base):
     recorded_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class DltAssessment(Base):
+class DltAssessment(Versioned, Base):
     """An adverse event that matched the protocol's DLT definition (``rule_matched`` says
     which clause), and the investigator's adjudication of it."""
 
@@ -357,7 +381,7 @@ class DltAssessment(Base):
     adjudicated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class EscalationDecision(Base):
+class EscalationDecision(Versioned, Base):
     """A dose-escalation decision as computed (its inputs ``state_json``, its output and
     reasoning ``decision_json``, the protocol and software versions) and, once signed, the
     investigator's signature: user, printed name, UTC time and meaning."""
@@ -387,7 +411,7 @@ class EscalationDecision(Base):
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Measurement(Voidable, Base):
+class Measurement(Voidable, Versioned, Base):
     """One follow-up value: ``code`` is e.g. pneumonitis_grade, spo2, oxygen_l_min, fvc_pct,
     dlco_pct, mmrc, ct_score or ``lab:<analyte>``; ``visit_id`` a protocol visit (None:
     unscheduled)."""
@@ -409,7 +433,7 @@ class Measurement(Voidable, Base):
     recorded_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
 
 
-class ConcomitantMedication(Voidable, Base):
+class ConcomitantMedication(Voidable, Versioned, Base):
     """A concomitant medication course, e.g. the corticosteroid regimen (mg or mg/kg)."""
 
     AUDIT_ENTITY: ClassVar[str] = "concomitant_medication"

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from trialdesk.store.clock import UTCDateTime
-from trialdesk.store.models import Base
+from trialdesk.store.models import Base, Versioned
 
 RESULTS: Final = ("may_be_eligible", "probably_not_eligible")
 LANGUAGES: Final = ("en", "zh")
@@ -25,7 +25,7 @@ PHONE_LENGTH: Final = 40
 EMAIL_LENGTH: Final = 254
 
 
-class PrescreenContact(Base):
+class PrescreenContact(Versioned, Base):
     __tablename__ = "prescreen_contacts"
     __table_args__ = (
         CheckConstraint("consent_to_contact", name="ck_prescreen_contacts_consent"),

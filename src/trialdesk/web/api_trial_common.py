@@ -28,7 +28,7 @@ from trialdesk.trial.context import TrialContext
 from trialdesk.trial.records import snapshot
 from trialdesk.trial.roles import Action
 from trialdesk.web.api_screenings import Problem
-from trialdesk.web.auth import requires
+from trialdesk.web.auth import requires, writes
 from trialdesk.web.clock import app_clock
 from trialdesk.web.sessions import Account
 
@@ -60,7 +60,7 @@ class WebDesk:
 def open_desk(request: Request, account: Account) -> Iterator[WebDesk]:
     """The request's unit of work: committed when the route returns, rolled back if it raises."""
     runtime = request.app.state.runtime
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, write=writes(request)) as session:
         ctx = TrialContext.open(session, runtime.loaded, app_clock(request.app))
         yield WebDesk(session, ctx, account)
 

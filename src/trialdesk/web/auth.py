@@ -31,7 +31,7 @@ from trialdesk.errors import TrialdeskError
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.roles import Action, check_permitted
 from trialdesk.web.clock import app_clock
-from trialdesk.web.sessions import IDLE, Account, resolve_session
+from trialdesk.web.sessions import IDLE, Account, resolve_session, session_for_reading
 
 SESSION_COOKIE: Final = "trialdesk_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -105,8 +105,14 @@ class AuthMiddleware:
 
 def _resolve(app: ASGIApp, token: str) -> Account | None:
     runtime = app.state.runtime  # type: ignore[attr-defined]
+    clock = app_clock(app)
+    with unit_of_work(runtime.engine, write=False) as session:
+        account, touch_due = session_for_reading(session, token, clock=clock)
+    if not touch_due:
+        return account
+    # Its expiry moves: decide again under the write lock (it may have ended meanwhile).
     with unit_of_work(runtime.engine) as session:
-        return resolve_session(session, token, clock=app_clock(app))
+        return resolve_session(session, token, clock=clock)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -218,6 +224,11 @@ def page_account(request: Request) -> Account:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path)
     return account
+
+
+def writes(request: StarletteRequest) -> bool:
+    """Whether the request may change data (so its unit of work takes the write lock)."""
+    return request.method not in SAFE_METHODS
 
 
 def csrf_token(request: Request) -> str:

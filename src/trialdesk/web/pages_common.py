@@ -27,7 +27,7 @@ from trialdesk.markup import superscript_powers
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.roles import Action, PermissionDenied, check_permitted, may
-from trialdesk.web.auth import cookie_secure, csrf_token
+from trialdesk.web.auth import cookie_secure, csrf_token, writes
 from trialdesk.web.clock import app_clock
 from trialdesk.web.desk_i18n import desk_translate
 from trialdesk.web.i18n import normalise_lang
@@ -92,7 +92,7 @@ def status_of(state: FormState | None, exc: TrialdeskError | None = None) -> int
 def desk_session(request: Request) -> Iterator[tuple[Session, TrialContext]]:
     """One unit of work with the trial context: committed on success, rolled back on error."""
     runtime = request.app.state.runtime
-    with unit_of_work(runtime.engine) as session:
+    with unit_of_work(runtime.engine, write=writes(request)) as session:
         yield session, TrialContext.open(session, runtime.loaded, app_clock(request.app))
 
 

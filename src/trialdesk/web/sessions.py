@@ -66,7 +66,40 @@ def start_session(
 
 def resolve_session(session: Session, token: str, *, clock: Clock) -> Account | None:
     """The account of a live session with this cookie token; None when unknown, ended, expired,
-    or its user is no longer active. Use moves the idle expiry forward."""
+    or its user is no longer active. Use moves the idle expiry forward (at most once a minute,
+    so that most requests only read)."""
+    found = _live_session(session, token, clock.now())
+    if found is None:
+        return None
+    row, user = found
+    if touch_due(row, clock):
+        touch(row, clock)
+        session.flush()
+    return _account(row, user)
+
+
+def session_for_reading(
+    session: Session, token: str, *, clock: Clock
+) -> tuple[Account | None, bool]:
+    """Like :func:`resolve_session` without writing: the account (None as there), and whether
+    its expiry is due to move (the caller then resolves it in a writing unit of work)."""
+    found = _live_session(session, token, clock.now())
+    if found is None:
+        return None, False
+    return _account(*found), touch_due(found[0], clock)
+
+
+def touch_due(row: WebSession, clock: Clock) -> bool:
+    return clock.now() - row.last_seen_at >= TOUCH_EVERY
+
+
+def touch(row: WebSession, clock: Clock) -> None:
+    now = clock.now()
+    row.last_seen_at = now
+    row.expires_at = min(now + IDLE, row.created_at + LONGEST)
+
+
+def _live_session(session: Session, token: str, now: datetime) -> tuple[WebSession, User] | None:
     found = session.execute(
         select(WebSession, User)
         .join(User, User.id == WebSession.user_id)
@@ -74,17 +107,12 @@ def resolve_session(session: Session, token: str, *, clock: Clock) -> Account | 
     ).one_or_none()
     if found is None:
         return None
-    row, user = found
-    now = clock.now()
+    row, user = found.tuple()
     if row.ended_at is not None or now >= row.expires_at or now >= row.created_at + LONGEST:
         return None
     if not user.active:
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-        row.expires_at = min(now + IDLE, row.created_at + LONGEST)
-        session.flush()
-    return _account(row, user)
+    return row, user
 
 
 def end_session(session: Session, session_id: int, *, clock: Clock) -> None:

@@ -108,7 +108,11 @@ def test_an_infusion_correction_changes_the_value_and_audits_old_to_new(
     corrected = ok(
         coord.patch(
             f"/api/infusions/{given['id']}",
-            json={"changes": {"product_lot": "LOT-2"}, "reason": REASON},
+            json={
+                "version": given["version"],
+                "changes": {"product_lot": "LOT-2"},
+                "reason": REASON,
+            },
         )
     )
     assert corrected["product_lot"] == "LOT-2"
@@ -131,12 +135,16 @@ def test_a_measurement_correction_changes_the_value_and_audits_old_to_new(
     corrected = ok(
         coord.patch(
             f"/api/measurements/{measured['id']}",
-            json={"changes": {"value": 95}, "reason": REASON},
+            json={"version": measured["version"], "changes": {"value": 95}, "reason": REASON},
         )
     )
     assert corrected["value"] == 95
     assert [m["value"] for m in participant(coord, pid)["measurements"]] == [95]
-    changes = [e for e in trail(coord, "measurement", measured["id"]) if e.reason == REASON]
+    changes = [
+        e
+        for e in trail(coord, "measurement", measured["id"])
+        if e.reason == REASON and e.field != "version"
+    ]
     assert [
         (e.field, from_json_text(e.old_value), from_json_text(e.new_value)) for e in changes
     ] == [("value", 92, 95)]
@@ -155,13 +163,13 @@ def test_a_correction_without_a_reason_is_refused_and_changes_nothing(
     measured = spo2(coord, pid, 92)
     event = pneumonitis(coord, pid, grade=2)
     attempts = (
-        (f"/api/infusions/{infusion['id']}", {"product_lot": "LOT-2"}),
-        (f"/api/measurements/{measured['id']}", {"value": 95}),
-        (f"/api/adverse-events/{event['id']}", {"grade": 1}),
+        (f"/api/infusions/{infusion['id']}", infusion["version"], {"product_lot": "LOT-2"}),
+        (f"/api/measurements/{measured['id']}", measured["version"], {"value": 95}),
+        (f"/api/adverse-events/{event['id']}", event["version"], {"grade": 1}),
     )
     audited = audit_size(coord)
-    for path, changes in attempts:
-        body: dict[str, Any] = {"changes": changes}
+    for path, version, changes in attempts:
+        body: dict[str, Any] = {"version": version, "changes": changes}
         if body_reason is not None:
             body["reason"] = body_reason
         problem = refused(coord.patch(path, json=body))
@@ -188,12 +196,17 @@ def test_a_voided_infusion_stays_stored_and_its_number_can_be_given_again(
     }
     blocked = refused(coord.post(f"/api/participants/{pid}/infusions/1", json=again))
     assert "already recorded as given" in blocked["detail"]
-    no_reason = refused(coord.post(f"/api/infusions/{given['id']}/void", json={"reason": ""}))
+    no_reason = refused(
+        coord.post(
+            f"/api/infusions/{given['id']}/void", json={"version": given["version"], "reason": ""}
+        )
+    )
     assert no_reason["field"] == "reason"
     assert first_infusion(coord, pid)["voided_at"] is None
     voided = ok(
         coord.post(
-            f"/api/infusions/{given['id']}/void", json={"reason": "entered for the wrong patient"}
+            f"/api/infusions/{given['id']}/void",
+            json={"version": given["version"], "reason": "entered for the wrong patient"},
         )
     )
     assert voided["voided_at"] and voided["void_reason"] == "entered for the wrong patient"
@@ -202,12 +215,21 @@ def test_a_voided_infusion_stays_stored_and_its_number_can_be_given_again(
     # No longer the active infusion 1: the number can be recorded as given anew.
     anew = ok(coord.post(f"/api/participants/{pid}/infusions/1", json=again))
     assert anew["id"] != given["id"] and anew["product_lot"] == "LOT-3"
-    twice = refused(coord.post(f"/api/infusions/{given['id']}/void", json={"reason": "again"}))
+    twice = refused(
+        coord.post(
+            f"/api/infusions/{given['id']}/void",
+            json={"version": voided["version"], "reason": "again"},
+        )
+    )
     assert "already voided" in twice["detail"]
     late = refused(
         coord.patch(
             f"/api/infusions/{given['id']}",
-            json={"changes": {"product_lot": "LOT-9"}, "reason": REASON},
+            json={
+                "version": voided["version"],
+                "changes": {"product_lot": "LOT-9"},
+                "reason": REASON,
+            },
         )
     )
     assert "cannot be corrected" in late["detail"]
@@ -220,15 +242,23 @@ def test_a_voided_measurement_stays_stored_and_leaves_the_active_values(
     kept = spo2(coord, pid, 96)
     mistake = spo2(coord, pid, 70)
     voided = ok(
-        coord.post(f"/api/measurements/{mistake['id']}/void", json={"reason": "entered twice"})
+        coord.post(
+            f"/api/measurements/{mistake['id']}/void",
+            json={"version": 1, "reason": "entered twice"},
+        )
     )
     assert voided["voided_at"] and voided["void_reason"] == "entered twice"
     stored = {m["id"]: m for m in participant(coord, pid)["measurements"]}
     assert stored[mistake["id"]]["voided_at"] and stored[kept["id"]]["voided_at"] is None
     with unit_of_work(coord.app.state.runtime.engine) as session:  # type: ignore[attr-defined]
         assert [m.id for m in measurements_of(session, pid)] == [kept["id"]]
-    void_entry = trail(coord, "measurement", mistake["id"])[-1]
+    void_entry, version_step = trail(coord, "measurement", mistake["id"])[-2:]
     assert (void_entry.field, void_entry.reason) == ("voided_at", "entered twice")
+    assert (version_step.field, version_step.old_value, version_step.new_value) == (
+        "version",
+        "1",
+        "2",
+    )
 
 
 def test_a_voided_adverse_event_leaves_the_safety_counts_and_its_dlt_is_rejected(
@@ -244,7 +274,10 @@ def test_a_voided_adverse_event_leaves_the_safety_counts_and_its_dlt_is_rejected
         event["id"]
     ]
     voided = ok(
-        coord.post(f"/api/adverse-events/{event['id']}/void", json={"reason": "wrong patient"})
+        coord.post(
+            f"/api/adverse-events/{event['id']}/void",
+            json={"version": 1, "reason": "wrong patient"},
+        )
     )
     assert voided["voided_at"] and voided["void_reason"] == "wrong patient"
     stored = participant(coord, pid)["adverse_events"]
@@ -265,7 +298,7 @@ def test_an_adverse_event_corrected_below_the_dlt_rule_is_no_longer_a_candidate(
     lowered = ok(
         coord.patch(
             f"/api/adverse-events/{event['id']}",
-            json={"changes": {"grade": 2}, "reason": REASON},
+            json={"version": event["version"], "changes": {"grade": 2}, "reason": REASON},
         )
     )
     assert lowered["grade"] == 2
@@ -282,7 +315,11 @@ def test_an_adverse_event_corrected_below_the_dlt_rule_is_no_longer_a_candidate(
     raised = ok(
         coord.patch(
             f"/api/adverse-events/{event['id']}",
-            json={"changes": {"grade": 3}, "reason": "source says grade 3 after all"},
+            json={
+                "version": lowered["version"],
+                "changes": {"grade": 3},
+                "reason": "source says grade 3 after all",
+            },
         )
     )
     assert raised["dlt"]["status"] == "candidate"
@@ -315,14 +352,16 @@ def test_the_monitor_may_not_correct_or_void_and_nothing_changes(coord: TestClie
         ("patch", f"/api/adverse-events/{event['id']}", {"grade": 1}),
     )
     for _, path, changes in writes:
-        problem = refused(monitor.patch(path, json={"changes": changes, "reason": REASON}), 403)
+        problem = refused(
+            monitor.patch(path, json={"version": 1, "changes": changes, "reason": REASON}), 403
+        )
         assert "has the role 'monitor'" in problem["detail"]
     for path in (
         f"/api/infusions/{infusion['id']}/void",
         f"/api/measurements/{measured['id']}/void",
         f"/api/adverse-events/{event['id']}/void",
     ):
-        refused(monitor.post(path, json={"reason": "monitor tried"}), 403)
+        refused(monitor.post(path, json={"version": 1, "reason": "monitor tried"}), 403)
     stored = participant(coord, pid)
     assert (stored["infusions"][0]["product_lot"], stored["infusions"][0]["voided_at"]) == (
         "LOT-1",
@@ -344,8 +383,10 @@ def test_the_monitor_may_not_correct_or_void_and_nothing_changes(coord: TestClie
 def test_an_unknown_record_is_named_on_correction_and_void(
     coord: TestClient, path: str, what: str
 ) -> None:
-    corrected = refused(coord.patch(path, json={"changes": {"value": 1}, "reason": REASON}))
-    voided = refused(coord.post(f"{path}/void", json={"reason": REASON}))
+    corrected = refused(
+        coord.patch(path, json={"version": 1, "changes": {"value": 1}, "reason": REASON})
+    )
+    voided = refused(coord.post(f"{path}/void", json={"version": 1, "reason": REASON}))
     for problem in (corrected, voided):
         assert problem["detail"].endswith(f"there is no {what} #9999; check the number")
         assert problem["field"] == "id"

@@ -125,7 +125,7 @@ def test_a_flow_with_participant_data_logs_one_json_line_per_request_and_no_pers
         "PATCH",
         f"/api/adverse-events/{event['id']}",
         200,
-        json={"changes": {"grade": 2}, "reason": ACTION},
+        json={"version": event["version"], "changes": {"grade": 2}, "reason": ACTION},
     )
     call("GET", f"/desk/ctcae?q={QUERY}", 200)
     call("GET", f"/api/participants?limit=5&name={QUERY}", 200)

@@ -7,7 +7,9 @@ deleted: a record entered by mistake is voided and stays, with its reason, in th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import inspect, select
@@ -20,6 +22,7 @@ from trialdesk.trial.clock import Clock
 from trialdesk.trial.roles import Action, check_permitted
 
 RowT = TypeVar("RowT", bound=Base)
+VERSION_FIELD: Final = "version"
 
 PROTECTED_FIELDS: Final = frozenset(
     {
@@ -31,6 +34,7 @@ PROTECTED_FIELDS: Final = frozenset(
         "recorded_by",
         "voided_at",
         "void_reason",
+        "version",
     }
 )
 """Fields no correction may change: identity, provenance, and voiding (use :func:`void`)."""
@@ -99,30 +103,41 @@ def update(
                 field=name,
             )
         if name in PROTECTED_FIELDS:
-            hint = "void the record with a reason" if name.startswith("void") else "it is fixed"
+            hint = (
+                "void the record with a reason"
+                if name.startswith("void")
+                else "the desk moves it on with every change"
+                if name == VERSION_FIELD
+                else "it is fixed"
+            )
             raise TrialdeskError(f"cannot be corrected ({hint})", field=name)
     at = clock.now()
-    entries: list[AuditEntry] = []
-    for name, new in changes.items():
-        old = getattr(row, name)
-        if _same(old, new):
-            continue
+    changed = {
+        name: (getattr(row, name), new)
+        for name, new in changes.items()
+        if not _same(getattr(row, name), new)
+    }
+    if not changed:
+        return []
+    before = _version_of(row)
+    for name, (_, new) in changed.items():
         setattr(row, name, new)
-        entries.append(
-            record_change(
-                session,
-                actor=who,
-                entity=audit_entity(row),
-                entity_id=str(row_id(row)),
-                field=name,
-                old=old,
-                new=new,
-                reason=why,
-                now=at,
-            )
+    session.flush()  # one UPDATE: the version moves on by one
+    entries = [
+        record_change(
+            session,
+            actor=who,
+            entity=audit_entity(row),
+            entity_id=str(row_id(row)),
+            field=name,
+            old=old,
+            new=new,
+            reason=why,
+            now=at,
         )
-    if entries:
-        session.flush()
+        for name, (old, new) in changed.items()
+    ]
+    _audit_version_step(session, row, before, actor=who, reason=why, at=at)
     return entries
 
 
@@ -133,10 +148,11 @@ def void(session: Session, row: Voidable, *, actor: str, reason: str, clock: Clo
     if row.voided:
         raise TrialdeskError(f"{describe(row)} is already voided ({row.void_reason})", field="id")
     at = clock.now()
+    before = _version_of(row)
     row.voided_at = at
     row.void_reason = why
     session.flush()
-    return record_change(
+    entry = record_change(
         session,
         actor=who,
         entity=audit_entity(row),
@@ -147,6 +163,96 @@ def void(session: Session, row: Voidable, *, actor: str, reason: str, clock: Clo
         reason=why,
         now=at,
     )
+    _audit_version_step(session, row, before, actor=who, reason=why, at=at)
+    return entry
+
+
+class StaleEdit(TrialdeskError):
+    """The edit was made on an older version of the record than the stored one (the web
+    answers 409 Conflict); the message lists what changed since."""
+
+
+def check_version(session: Session, row: object, seen: int | None) -> None:
+    """Refuse (:class:`StaleEdit`, field ``version``) an edit of ``row`` made on version
+    ``seen`` when the stored record has moved on; ``None`` skips the check (a command that reads
+    and writes in one go, like the CLI's, cannot be stale)."""
+    if seen is None:
+        return
+    current = getattr(row, VERSION_FIELD, None)
+    if not isinstance(current, int) or seen == current:
+        return
+    if seen > current:
+        raise StaleEdit(
+            f"{describe(row)} has no version {seen}; it is at version {current}. Reload it "
+            "and make your change again",
+            field=VERSION_FIELD,
+        )
+    changes = changes_since(session, row, seen)
+    listed = "; ".join(changes) if changes else "see its audit trail"
+    raise StaleEdit(
+        f"{describe(row)} was changed after you opened it (you edited version {seen}, it is "
+        f"now version {current}): {listed}. Nothing was saved: reload it, check, and make your "
+        "change again if it is still needed",
+        field=VERSION_FIELD,
+    )
+
+
+def changes_since(session: Session, row: object, seen: int) -> list[str]:
+    """The audited changes of ``row`` after its version ``seen``, oldest first, as sentences
+    (``grade 2 -> 3 by alice at 2026-03-10 09:12 UTC: 'source document'``)."""
+    trail = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == audit_entity(row),
+            AuditEntry.entity_id == str(row_id(row)),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    start = 0
+    for index, entry in enumerate(trail):
+        if entry.field == VERSION_FIELD and _json_int(entry.new_value) <= seen:
+            start = index + 1
+    return [
+        f"{entry.field} {_shown(entry.old_value)} -> {_shown(entry.new_value)} by "
+        f"{entry.actor} at {entry.at:%Y-%m-%d %H:%M} UTC: {entry.reason!r}"
+        for entry in trail[start:]
+        if entry.field not in (None, VERSION_FIELD)
+    ]
+
+
+def _version_of(row: object) -> int | None:
+    value = getattr(row, VERSION_FIELD, None)
+    return value if isinstance(value, int) else None
+
+
+def _audit_version_step(
+    session: Session, row: object, before: int | None, *, actor: str, reason: str, at: datetime
+) -> None:
+    """Audit the version step of a flushed change; it closes the change's group of entries for
+    :func:`changes_since`."""
+    after = _version_of(row)
+    if before is not None and after is not None and after != before:
+        record_change(
+            session,
+            actor=actor,
+            entity=audit_entity(row),
+            entity_id=str(row_id(row)),
+            field=VERSION_FIELD,
+            old=before,
+            new=after,
+            reason=reason,
+            now=at,
+        )
+
+
+def _json_int(text: str) -> int:
+    value = json.loads(text)
+    return value if isinstance(value, int) else 0
+
+
+def _shown(text: str) -> str:
+    value = json.loads(text)
+    return "(empty)" if value is None else str(value)
 
 
 def check_reason(reason: str | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from trialdesk.trial.records import StaleEdit
 from trialdesk.trial.roles import PermissionDenied
 from trialdesk.web import (
     api_queries,
@@ -31,6 +32,7 @@ def install_accounts(app: FastAPI) -> None:
     app.add_middleware(AuthMiddleware)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(PermissionDenied, _forbidden)
+    app.add_exception_handler(StaleEdit, _conflict)
     app.add_exception_handler(LoginRequired, _to_login)
     for module in (
         login,
@@ -51,6 +53,11 @@ async def _not_authenticated(_: Request, exc: Exception) -> Response:
 async def _forbidden(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, PermissionDenied)
     return problem(403, str(exc), exc.field, title="Not allowed for your role")
+
+
+async def _conflict(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StaleEdit)
+    return problem(409, str(exc), exc.field, title="Changed since you read it")
 
 
 async def _to_login(_: Request, exc: Exception) -> Response:

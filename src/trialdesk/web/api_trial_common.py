@@ -25,7 +25,7 @@ from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import Base
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
-from trialdesk.trial.records import snapshot
+from trialdesk.trial.records import check_version, snapshot
 from trialdesk.trial.roles import Action
 from trialdesk.web.api_screenings import Problem
 from trialdesk.web.auth import requires, writes
@@ -37,6 +37,7 @@ RowT = TypeVar("RowT", bound=Base)
 
 PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
     400: {"model": Problem, "description": "Refused or bad input; `detail` says how to fix it."},
+    409: {"model": Problem, "description": "Stale edit: the record changed since you read it."},
     401: {"model": Problem, "description": "Not logged in (POST /api/session)."},
     403: {"model": Problem, "description": "Your role may not do this, or CSRF token missing."},
 }
@@ -167,9 +168,28 @@ class Reason(BaseModel):
     reason: str = Field(description="Why; kept in the audit trail.", examples=["entered twice"])
 
 
+VERSION_HELP: Final = (
+    "The record's version as you read it (every record document has one). If the record was "
+    "changed since, nothing is saved and the answer (409) lists what changed."
+)
+
+
+class Void(Reason):
+    version: int = Field(ge=1, description=VERSION_HELP, examples=[1])
+
+
 class Correction(BaseModel):
+    version: int = Field(ge=1, description=VERSION_HELP, examples=[1])
     changes: dict[str, Any] = Field(
         description="Field -> corrected value (dates YYYY-MM-DD, times ISO 8601 with zone).",
         examples=[{"grade": 2}],
     )
     reason: str = Field(description="Why; kept in the audit trail for every changed field.")
+
+
+def check_seen_version(desk: WebDesk, model: type[Base], record_id: int, seen: int) -> None:
+    """Refuse (409) an edit of a record that changed since the client read version ``seen``;
+    an unknown id is left to the use-case, which names it."""
+    row = desk.session.get(model, record_id)
+    if row is not None:
+        check_version(desk.session, row, seen)

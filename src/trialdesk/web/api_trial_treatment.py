@@ -48,6 +48,8 @@ from trialdesk.web.api_trial_common import (
     Correction,
     Page,
     Reason,
+    Void,
+    check_seen_version,
     cursor_query,
     limit_query,
     listed_page,
@@ -198,9 +200,9 @@ def correct_given(
 
 @router.post("/infusions/{infusion_id}/void", summary="Void an infusion", responses=PROBLEMS)
 def void_given(
-    request: Request, account: ClinicalWriter, infusion_id: int, body: Reason
+    request: Request, account: ClinicalWriter, infusion_id: int, body: Void
 ) -> dict[str, Any]:
-    return _voided(request, account, void_infusion, infusion_id, body)
+    return _voided(request, account, void_infusion, Infusion, infusion_id, body)
 
 
 # --- Adverse events ----------------------------------------------------------------------
@@ -273,9 +275,10 @@ def correct_event(
     "/adverse-events/{adverse_event_id}/void", summary="Void an adverse event", responses=PROBLEMS
 )
 def void_event(
-    request: Request, account: ClinicalWriter, adverse_event_id: int, body: Reason
+    request: Request, account: ClinicalWriter, adverse_event_id: int, body: Void
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
+        check_seen_version(desk, AdverseEvent, adverse_event_id, body.version)
         row = void_adverse_event(
             desk.session,
             adverse_event_id,
@@ -348,9 +351,9 @@ def correct_value(
     "/measurements/{measurement_id}/void", summary="Void a measurement", responses=PROBLEMS
 )
 def void_value(
-    request: Request, account: ClinicalWriter, measurement_id: int, body: Reason
+    request: Request, account: ClinicalWriter, measurement_id: int, body: Void
 ) -> dict[str, Any]:
-    return _voided(request, account, void_measurement, measurement_id, body)
+    return _voided(request, account, void_measurement, Measurement, measurement_id, body)
 
 
 class _Corrects(TypingProtocol[FoundT_co]):
@@ -390,6 +393,7 @@ def _corrected(
     """A PATCH correction: the changes coerced to the model's column types, applied and audited
     by ``correct``, and what it returns rendered by ``document``."""
     with open_desk(request, account) as desk:
+        check_seen_version(desk, model, record_id, body.version)
         found = correct(
             desk.session,
             record_id,
@@ -403,9 +407,15 @@ def _corrected(
 
 
 def _voided(
-    request: Request, account: Account, void: _Voids, record_id: int, body: Reason
+    request: Request,
+    account: Account,
+    void: _Voids,
+    model: type[Base],
+    record_id: int,
+    body: Void,
 ) -> dict[str, Any]:
     with open_desk(request, account) as desk:
+        check_seen_version(desk, model, record_id, body.version)
         row = void(
             desk.session, record_id, reason=body.reason, actor=desk.actor, clock=desk.ctx.clock
         )

@@ -23,6 +23,7 @@ from trialdesk.trial.adverse_events import (
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt_review import adjudicate_dlt
 from trialdesk.trial.lookup import get_row, site_zone
+from trialdesk.trial.records import check_version
 from trialdesk.web import form_fields as f
 from trialdesk.web.auth import page_account
 from trialdesk.web.pages_common import form_values, read_refusal, render
@@ -96,7 +97,11 @@ async def correct(
             "action_taken": f.text(values, "action_taken"),
             "outcome": f.text(values, "outcome"),
         }
-        _own_event(session, participant_id, event_id)
+        check_version(
+            session,
+            _own_event(session, participant_id, event_id),
+            f.whole(values, "version", optional=True),
+        )
         return correct_adverse_event(
             session,
             event_id,
@@ -118,7 +123,11 @@ async def void(
     values = form_values(await request.form())
 
     def action(session: Session, ctx: TrialContext) -> object:
-        _own_event(session, participant_id, event_id)
+        check_version(
+            session,
+            _own_event(session, participant_id, event_id),
+            f.whole(values, "version", optional=True),
+        )
         return void_adverse_event(
             session,
             event_id,

@@ -26,6 +26,7 @@ from trialdesk.errors import TrialdeskError
 from trialdesk.markup import superscript_powers
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.context import TrialContext
+from trialdesk.trial.records import StaleEdit
 from trialdesk.trial.roles import Action, PermissionDenied, check_permitted, may
 from trialdesk.web.auth import cookie_secure, csrf_token, writes
 from trialdesk.web.clock import app_clock
@@ -85,6 +86,8 @@ def refused(exc: TrialdeskError, values: Mapping[str, str], name: str) -> FormSt
 def status_of(state: FormState | None, exc: TrialdeskError | None = None) -> int:
     if exc is not None and isinstance(exc, PermissionDenied):
         return 403
+    if exc is not None and isinstance(exc, StaleEdit):
+        return 409
     return 400 if state is not None and state.error else 200
 
 

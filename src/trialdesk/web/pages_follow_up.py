@@ -21,6 +21,7 @@ from trialdesk.trial.follow_up import (
     void_measurement,
 )
 from trialdesk.trial.lookup import get_row
+from trialdesk.trial.records import check_version
 from trialdesk.web import form_fields as f
 from trialdesk.web.auth import page_account
 from trialdesk.web.pages_common import form_values
@@ -48,7 +49,11 @@ async def correct_measurement_page(
     values = form_values(await request.form())
 
     def action(session: Session, ctx: TrialContext) -> object:
-        _own(session, Measurement, measurement_id, participant_id, "measurement")
+        check_version(
+            session,
+            _own(session, Measurement, measurement_id, participant_id, "measurement"),
+            f.whole(values, "version", optional=True),
+        )
         changes: dict[str, object] = {
             "value": f.required_number(values, "value"),
             "unit": f.text(values, "unit"),
@@ -78,7 +83,11 @@ async def void_measurement_page(
     values = form_values(await request.form())
 
     def action(session: Session, ctx: TrialContext) -> object:
-        _own(session, Measurement, measurement_id, participant_id, "measurement")
+        check_version(
+            session,
+            _own(session, Measurement, measurement_id, participant_id, "measurement"),
+            f.whole(values, "version", optional=True),
+        )
         return void_measurement(
             session,
             measurement_id,
@@ -100,7 +109,11 @@ async def correct_medication_page(
     values = form_values(await request.form())
 
     def action(session: Session, ctx: TrialContext) -> object:
-        _own(session, ConcomitantMedication, medication_id, participant_id, "medication")
+        check_version(
+            session,
+            _own(session, ConcomitantMedication, medication_id, participant_id, "medication"),
+            f.whole(values, "version", optional=True),
+        )
         changes: dict[str, object] = {
             "drug": values.get("drug", ""),
             "dose": f.required_number(values, "dose"),
@@ -132,7 +145,11 @@ async def void_medication_page(
     values = form_values(await request.form())
 
     def action(session: Session, ctx: TrialContext) -> object:
-        _own(session, ConcomitantMedication, medication_id, participant_id, "medication")
+        check_version(
+            session,
+            _own(session, ConcomitantMedication, medication_id, participant_id, "medication"),
+            f.whole(values, "version", optional=True),
+        )
         return void_concomitant_medication(
             session,
             medication_id,

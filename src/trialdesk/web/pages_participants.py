@@ -37,6 +37,7 @@ from trialdesk.trial.infusions import (
 )
 from trialdesk.trial.lookup import get_row, site_zone
 from trialdesk.trial.participants import record_consent, register_contact
+from trialdesk.trial.records import check_version
 from trialdesk.trial.sae import SaeCriterion
 from trialdesk.web import form_fields as f
 from trialdesk.web.auth import page_account
@@ -258,6 +259,7 @@ async def infusion_correction(
         row = get_row(session, Infusion, infusion_id, "infusion")
         if row.participant_id != participant_id:
             raise TrialdeskError(f"infusion #{infusion_id} is not this participant's", field="id")
+        check_version(session, row, f.whole(values, "version", optional=True))
         zone = site_zone(ctx.clock)
         changes: dict[str, object] = {
             "cells_given": f.required_number(values, "cells_given"),

@@ -107,7 +107,7 @@ def _live_session(session: Session, token: str, now: datetime) -> tuple[WebSessi
     ).one_or_none()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     if row.ended_at is not None or now >= row.expires_at or now >= row.created_at + LONGEST:
         return None
     if not user.active:

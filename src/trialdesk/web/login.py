@@ -28,8 +28,9 @@ from trialdesk.web.logins import (
     WINDOW,
     LoginOutcome,
     LoginThrottled,
-    attempt_login,
+    check_credentials,
     log_out,
+    record_attempt,
 )
 from trialdesk.web.sessions import IDLE, LONGEST
 
@@ -106,8 +107,13 @@ def login_with(request: Request, username: str, password: str) -> LoginOutcome:
     """One login attempt, committed whatever its outcome (failures count for throttling)."""
     runtime = request.app.state.runtime
     ip = request.client.host if request.client is not None else None
+    clock = app_clock(request.app)
+    with unit_of_work(runtime.engine, write=False) as session:
+        checked = check_credentials(session, username, password, ip=ip, clock=clock)
+    if checked.refusal is not None:
+        return LoginOutcome(None, None, checked.refusal)
     with unit_of_work(runtime.engine) as session:
-        return attempt_login(session, username, password, ip=ip, clock=app_clock(request.app))
+        return record_attempt(session, checked, clock=clock)
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

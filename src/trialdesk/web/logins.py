@@ -51,23 +51,61 @@ class LoginOutcome:
     refusal: TrialdeskError | None
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialCheck:
+    """The password check of one attempt, done before the write lock is taken (argon2 is
+    slow on purpose; holding the lock through it would queue every other writer behind it)."""
+
+    name: str
+    address: str
+    user_id: int | None
+    right: bool
+    refusal: TrialdeskError | None
+
+
 def attempt_login(
     session: Session, username: str, password: str, *, ip: str | None, clock: Clock
 ) -> LoginOutcome:
     """Check the credentials and, when right, start a session. A failure is stored and audited
     (commit the session, then raise ``refusal``)."""
+    checked = check_credentials(session, username, password, ip=ip, clock=clock)
+    if checked.refusal is not None:
+        return LoginOutcome(None, None, checked.refusal)
+    return record_attempt(session, checked, clock=clock)
+
+
+def check_credentials(
+    session: Session, username: str, password: str, *, ip: str | None, clock: Clock
+) -> CredentialCheck:
+    """Read-only: whether the user name and password are right (or why the attempt is refused
+    without looking at the password)."""
     name = (username or "").strip()[:NAME_LENGTH]
     address = (ip or UNKNOWN_ADDRESS)[:64]
     if not name:
-        return LoginOutcome(None, None, LoginFailed("is required", field="username"))
-    now = clock.now()
+        return CredentialCheck(
+            name, address, None, False, LoginFailed("is required", field="username")
+        )
     throttled = _throttle(session, name, address, clock)
     if throttled is not None:
-        return LoginOutcome(None, None, throttled)
+        return CredentialCheck(name, address, None, False, throttled)
     user = session.scalars(select(User).where(User.username == name)).one_or_none()
     # Verify against a dummy hash for an unknown name so both failures take the same time.
     stored_hash = user.password_hash if user is not None else _dummy_hash()
     right = verify_password(stored_hash, password) and user is not None and user.active
+    return CredentialCheck(name, address, user.id if user is not None else None, right, None)
+
+
+def record_attempt(session: Session, checked: CredentialCheck, *, clock: Clock) -> LoginOutcome:
+    """Under the write lock: store and audit the checked attempt and, when right, start the
+    session. The throttle and the account are looked at again, as they may have changed
+    since the password was checked."""
+    name, address = checked.name, checked.address
+    throttled = _throttle(session, name, address, clock)
+    if throttled is not None:
+        return LoginOutcome(None, None, throttled)
+    now = clock.now()
+    user = session.get(User, checked.user_id) if checked.user_id is not None else None
+    right = checked.right and user is not None and user.active
     session.add(LoginAttempt(username=name, ip=address, at=now, succeeded=right))
     if not right or user is None:
         record_change(

@@ -25,15 +25,11 @@ application process loses only what was not committed:
 - PostgreSQL: the server process is not touched; it rolls back the transactions of the killed
   client's connections. ``synchronous_commit=on`` (the default) makes a commit durable against a
   crash of PostgreSQL itself and of the machine too.
-- SQLite: the engine runs WAL with ``synchronous=NORMAL``. A commit is written to the WAL file
-  (the operating system's page cache) before it returns, so it survives the death of the
-  process, which is what this test checks; on restart SQLite replays the WAL and ignores a
-  transaction whose commit record was not written. It is *not* synced to the disk at each
-  commit, so a power failure or an operating-system crash may lose the last transactions
-  acknowledged before it (the database stays consistent, and the audit chain intact, since
-  whole transactions go). ``synchronous=FULL`` would make each commit durable against power
-  loss at the price of one fsync per commit. A test cannot cut the power; this one does not
-  claim that guarantee.
+- SQLite: the engine runs WAL with ``synchronous=FULL``. A commit is written to the WAL file
+  and synced to the disk before it returns, so it survives the death of the process, which is
+  what this test checks, and also a power failure or an operating-system crash, which a test
+  cannot cause; on restart SQLite replays the WAL and ignores a transaction whose commit record
+  was not written.
 """
 
 from __future__ import annotations

@@ -64,11 +64,15 @@ def test_postgresql_without_driver_is_refused_with_the_right_spelling_and_no_pas
     assert "hunter2" not in str(caught.value)
 
 
-def test_sqlite_engine_enforces_foreign_keys_and_uses_wal(sqlite_database_url: str) -> None:
+def test_sqlite_engine_enforces_foreign_keys_uses_wal_and_syncs_each_commit(
+    sqlite_database_url: str,
+) -> None:
     engine = make_engine(sqlite_database_url)
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        # 2 = FULL (sqlite.org/pragma.html#pragma_synchronous): synced at every commit.
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2
     engine.dispose()
 
 

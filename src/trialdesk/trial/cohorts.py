@@ -15,8 +15,8 @@ How stored records become the design's counts (3+3 "in order of inclusion"):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -27,14 +27,14 @@ from trialdesk.design.base import Design, LevelState, TrialState
 from trialdesk.design.interval import IntervalDesign
 from trialdesk.design.registry import design_from_protocol
 from trialdesk.design.three_plus_three import ThreePlusThree
-from trialdesk.store.models import Enrolment, Participant
+from trialdesk.store.models import Enrolment, Infusion, Participant
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt import (
     Evaluability,
     PatientEvaluability,
     patient_evaluability,
 )
-from trialdesk.trial.dlt_review import patient_dlt_facts
+from trialdesk.trial.dlt_review import enrolled_records
 
 PENDING_STATES = (
     Evaluability.NOT_STARTED,
@@ -97,6 +97,8 @@ class TrialReading:
     patients: tuple[EnrolledPatient, ...]
     cohorts: tuple[CohortView, ...]
     state: TrialState
+    infusions: Mapping[int, Sequence[Infusion]] = field(default_factory=dict)
+    """Each enrolled participant's active infusions as read for the DLT facts (by id)."""
 
     @property
     def last_cohort(self) -> CohortView | None:
@@ -109,13 +111,23 @@ def read_trial(session: Session, ctx: TrialContext, as_of: date | None = None) -
     design_section = ctx.protocol.design
     cohort_size = design_section.cohort_size if design_section else 3
     start_level = design_section.start_level if design_section else 1
+    enrolled = session.execute(
+        select(Enrolment, Participant)
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .order_by(Enrolment.cohort_number, Enrolment.enrolled_on, Enrolment.id)
+    ).all()
+    records = enrolled_records(session)
     patients = tuple(
-        _enrolled_patient(session, ctx, participant, enrolment, day)
-        for enrolment, participant in session.execute(
-            select(Enrolment, Participant)
-            .join(Participant, Participant.id == Enrolment.participant_id)
-            .order_by(Enrolment.cohort_number, Enrolment.enrolled_on, Enrolment.id)
+        EnrolledPatient(
+            participant,
+            enrolment,
+            patient_evaluability(
+                records.facts(session, participant, enrolment, ctx.protocol, ctx.clock),
+                ctx.dlt,
+                day,
+            ),
         )
+        for enrolment, participant in enrolled
     )
     cohorts = _cohorts(patients)
     n_levels = len(ctx.protocol.doses)
@@ -127,6 +139,7 @@ def read_trial(session: Session, ctx: TrialContext, as_of: date | None = None) -
         patients=patients,
         cohorts=cohorts,
         state=design_state(patients, cohorts, n_levels, as_of=day),
+        infusions=records.infusions,
     )
 
 
@@ -203,13 +216,6 @@ def state_from_json(text: str) -> TrialState:
         current=int(data["current"]),
         last_cohort_had_dlt=bool(data["last_cohort_had_dlt"]),
     )
-
-
-def _enrolled_patient(
-    session: Session, ctx: TrialContext, participant: Participant, enrolment: Enrolment, day: date
-) -> EnrolledPatient:
-    facts = patient_dlt_facts(session, participant.id, ctx.protocol, ctx.clock)
-    return EnrolledPatient(participant, enrolment, patient_evaluability(facts, ctx.dlt, day))
 
 
 def _cohorts(patients: Sequence[EnrolledPatient]) -> tuple[CohortView, ...]:

@@ -6,16 +6,18 @@ Plain data for ``trialdesk status`` and the dashboard; nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from trialdesk.store.models import AdverseEvent, Participant
+from trialdesk.store.models import AdverseEvent, Infusion, Participant
 from trialdesk.trial.adverse_events import open_sae_reports
+from trialdesk.trial.cohorts import read_trial
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt_review import pending_adjudications
-from trialdesk.trial.infusions import active_infusions, infusion_checks_of
+from trialdesk.trial.infusions import infusion_checks_of
 from trialdesk.trial.schedule import Status
 from trialdesk.trial.state import TrialSummary, trial_summary
 
@@ -70,10 +72,11 @@ class DeskStatus:
 
 def desk_status(session: Session, ctx: TrialContext) -> DeskStatus:
     """Read everything a status screen shows, as of the clock's today."""
-    summary = trial_summary(session, ctx)
+    reading = read_trial(session, ctx)
+    summary = trial_summary(session, ctx, reading)
     return DeskStatus(
         summary=summary,
-        infusions=tuple(_infusions_due(session, ctx, summary)),
+        infusions=tuple(_infusions_due(session, ctx, summary, reading.infusions)),
         sae_clocks=tuple(_sae_clocks(session, ctx)),
         adjudications=tuple(_adjudications(session)),
     )
@@ -83,13 +86,19 @@ def _label(person: Participant) -> str:
     return person.study_id or person.screening_number
 
 
-def _infusions_due(session: Session, ctx: TrialContext, summary: TrialSummary) -> list[InfusionDue]:
+def _infusions_due(
+    session: Session,
+    ctx: TrialContext,
+    summary: TrialSummary,
+    infusions: Mapping[int, Sequence[Infusion]],
+) -> list[InfusionDue]:
+    """``infusions``: each enrolled participant's active infusions, as the summary read them."""
     found: list[InfusionDue] = []
     for line in summary.patients:
         person = session.get(Participant, line.participant_id)
         if person is None or person.status in ("withdrawn", "completed"):
             continue
-        rows = active_infusions(session, person.id)
+        rows = infusions.get(person.id, ())
         recorded_missed = {row.number for row in rows if row.status == "missed"}
         for check in infusion_checks_of(rows, ctx.protocol, ctx.clock):
             number = int(check.key)

@@ -10,7 +10,8 @@ assessment goes back to the investigator as a candidate. Every change is audited
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -53,9 +54,14 @@ def _infusions_complete(
 ) -> bool:
     """Whether every planned infusion is given or missed (or the participant stopped);
     ``rows`` are the participant's :func:`active_infusions`."""
+    return _complete(session.get(Participant, participant_id), protocol, rows)
+
+
+def _complete(
+    participant: Participant | None, protocol: Protocol, rows: Sequence[Infusion]
+) -> bool:
     done = {row.number for row in rows if row.status in ("given", "missed")}
     count = protocol.schedule.administrations.count if protocol.schedule else len(done)
-    participant = session.get(Participant, participant_id)
     stopped = participant is not None and participant.status in ("withdrawn", "completed")
     return stopped or len(done) >= count
 
@@ -224,14 +230,71 @@ def patient_dlt_facts(
         )
     )
     rows = active_infusions(session, participant_id)
+    return _facts(session, participant, enrolment, statuses, rows, protocol, clock)
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolledRecords:
+    """The records the DLT facts rest on, for every enrolled participant at once: one query per
+    kind of record instead of one per participant and kind (the status screens read them on
+    every view). ``infusions``: as :func:`active_infusions` gives them; ``dlt_statuses``: the
+    DLT assessment statuses of the participant's adverse events that are not voided."""
+
+    infusions: Mapping[int, Sequence[Infusion]]
+    dlt_statuses: Mapping[int, Sequence[str]]
+
+    def facts(
+        self,
+        session: Session,
+        participant: Participant,
+        enrolment: Enrolment,
+        protocol: Protocol,
+        clock: Clock,
+    ) -> PatientDltFacts:
+        """:func:`patient_dlt_facts` from these records (the same answer, fewer queries)."""
+        rows = self.infusions.get(participant.id, ())
+        statuses = self.dlt_statuses.get(participant.id, ())
+        return _facts(session, participant, enrolment, statuses, rows, protocol, clock)
+
+
+def enrolled_records(session: Session) -> EnrolledRecords:
+    """Every enrolled participant's active infusions and DLT statuses, two queries in all."""
+    infusions: dict[int, list[Infusion]] = {}
+    for row in session.scalars(
+        select(Infusion)
+        .join(Enrolment, Enrolment.participant_id == Infusion.participant_id)
+        .where(Infusion.voided_at.is_(None))
+        .order_by(Infusion.participant_id, Infusion.number, Infusion.id)
+    ):
+        infusions.setdefault(row.participant_id, []).append(row)
+    statuses: dict[int, list[str]] = {}
+    for participant_id, status in session.execute(
+        select(AdverseEvent.participant_id, DltAssessment.status)
+        .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+        .join(Enrolment, Enrolment.participant_id == AdverseEvent.participant_id)
+        .where(AdverseEvent.voided_at.is_(None))
+    ):
+        statuses.setdefault(participant_id, []).append(status)
+    return EnrolledRecords(infusions, statuses)
+
+
+def _facts(
+    session: Session,
+    participant: Participant,
+    enrolment: Enrolment,
+    statuses: Sequence[str],
+    rows: Sequence[Infusion],
+    protocol: Protocol,
+    clock: Clock,
+) -> PatientDltFacts:
     return PatientDltFacts(
         participant_id=participant.study_id or participant.screening_number,
         dose_level=enrolment.dose_level,
         infusion_dates=tuple(sorted(given_dates_of(rows, clock).values())),
-        confirmed_dlts=statuses.count("confirmed"),
-        candidate_dlts=statuses.count("candidate"),
+        confirmed_dlts=list(statuses).count("confirmed"),
+        candidate_dlts=list(statuses).count("candidate"),
         left_study_on=_left_study_on(session, participant, clock),
-        infusions_complete=_infusions_complete(session, participant_id, protocol, rows),
+        infusions_complete=_complete(participant, protocol, rows),
     )
 
 

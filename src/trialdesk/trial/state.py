@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from trialdesk.trial.cohorts import EnrolledPatient, read_trial
+from trialdesk.trial.cohorts import EnrolledPatient, TrialReading, read_trial
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.decisions import open_decisions, readiness, signed_stop, stored_decision
 from trialdesk.trial.dlt_review import pending_adjudications
@@ -78,9 +78,12 @@ class TrialSummary:
     patients: tuple[PatientLine, ...]
 
 
-def trial_summary(session: Session, ctx: TrialContext) -> TrialSummary:
-    """Read the store once and summarise (nothing is written)."""
-    reading = read_trial(session, ctx)
+def trial_summary(
+    session: Session, ctx: TrialContext, reading: TrialReading | None = None
+) -> TrialSummary:
+    """Read the store once and summarise (nothing is written); ``reading``: one already made
+    with :func:`read_trial` in this unit of work, for a caller that needs it too."""
+    reading = reading or read_trial(session, ctx)
     cohort = reading.last_cohort
     try:
         assignment = next_assignment(session, ctx, reading)

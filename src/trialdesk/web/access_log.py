@@ -16,7 +16,9 @@ import time
 import uuid
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from trialdesk.web.asgi import HttpMiddleware, header
 
 ACCESS_LOGGER = "trialdesk.access"
 REQUEST_ID_HEADER = "x-request-id"
@@ -30,14 +32,8 @@ def install_access_log(app: FastAPI) -> None:
     app.add_middleware(AccessLog)
 
 
-class AccessLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AccessLog(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -74,11 +70,9 @@ class AccessLog:
 
 
 def _request_id(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == REQUEST_ID_HEADER.encode():
-            given: str = bytes(value).decode("latin-1")
-            if _ACCEPTED_ID.fullmatch(given):
-                return given
+    given = header(scope, REQUEST_ID_HEADER)
+    if given is not None and _ACCEPTED_ID.fullmatch(given):
+        return given
     return uuid.uuid4().hex
 
 

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.roles import Action, check_permitted
+from trialdesk.web.asgi import HttpMiddleware, header
 from trialdesk.web.clock import app_clock
 from trialdesk.web.sessions import IDLE, Account, resolve_session, session_for_reading
 
@@ -61,16 +62,10 @@ class LoginRequired(TrialdeskError):
         self.next_path = next_path
 
 
-class AuthMiddleware:
+class AuthMiddleware(HttpMiddleware):
     """Resolves the session cookie and enforces CSRF on unsafe cookie-authenticated requests."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"].startswith(UNAUTHENTICATED_PREFIXES):
             await self.app(scope, receive, send)
             return
@@ -85,7 +80,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         body, replay = await _buffered(receive)
-        sent = _header(scope, CSRF_HEADER.lower()) or await _form_token(scope, body)
+        sent = header(scope, CSRF_HEADER) or await _form_token(scope, body)
         if not sent or not hmac.compare_digest(sent, account.csrf_token):
             response = JSONResponse(
                 {
@@ -116,7 +111,7 @@ def _resolve(app: ASGIApp, token: str) -> Account | None:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
-    raw = _header(scope, "cookie")
+    raw = header(scope, "cookie")
     if not raw:
         return None
     jar: SimpleCookie = SimpleCookie()
@@ -126,14 +121,6 @@ def _cookie(scope: Scope, name: str) -> str | None:
         return None
     morsel = jar.get(name)
     return morsel.value if morsel is not None and morsel.value else None
-
-
-def _header(scope: Scope, name: str) -> str | None:
-    wanted = name.encode("latin-1")
-    for key, value in scope.get("headers", []):
-        if key.lower() == wanted:
-            return bytes(value).decode("latin-1")
-    return None
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
@@ -160,7 +147,7 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 async def _form_token(scope: Scope, body: bytes) -> str | None:
-    content_type = (_header(scope, "content-type") or "").split(";")[0].strip().lower()
+    content_type = (header(scope, "content-type") or "").split(";")[0].strip().lower()
     if content_type not in _FORM_TYPES:
         return None
 

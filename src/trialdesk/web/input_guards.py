@@ -29,10 +29,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from trialdesk.protocol.loader import format_location
 from trialdesk.trial.screening import MAX_INPUT_CHARS
+from trialdesk.web.asgi import HttpMiddleware, header
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 MIB: Final = 1024 * 1024
@@ -76,7 +77,7 @@ class _BodyTooLarge(Exception):
     """Raised from ``receive`` once the body read so far passes the limit."""
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Refuses an oversized request body with 413 problem+json before it is held in memory.
 
     A declared Content-Length over the limit is refused without reading the body. A body sent
@@ -84,13 +85,7 @@ class BodySizeLimit:
     long as no answer has started, the answer is the same 413.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = body_limit(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -123,13 +118,11 @@ class BodySizeLimit:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = header(scope, "content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
 
 
 # --- The API's own checks (called by ProblemRoute) ----------------------------------------

@@ -22,9 +22,10 @@ from typing import Final
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from trialdesk.trial.roles import Action, may
+from trialdesk.web.asgi import HttpMiddleware
 from trialdesk.web.auth import login_redirect_target, optional_account
 from trialdesk.web.pages_common import read_refusal
 
@@ -197,17 +198,14 @@ def page_rule(method: str, path: str) -> Rule | None:
     return None
 
 
-class PageAccessMiddleware:
+class PageAccessMiddleware(HttpMiddleware):
     """Refuses a desk page the table does not open to the caller, before the page runs.
 
     Installed inside the accounts middleware, which has put the account in the scope.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_page(scope["path"]):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not is_page(scope["path"]):
             await self.app(scope, receive, send)
             return
         rule = page_rule(scope["method"], scope["path"])

@@ -24,8 +24,19 @@ class TrialContext:
     clock: Clock
 
     @classmethod
-    def open(cls, session: Session, loaded: LoadedProtocol, clock: Clock) -> TrialContext:
-        """A context whose protocol text is stored (once per distinct text)."""
+    def open(
+        cls,
+        session: Session,
+        loaded: LoadedProtocol,
+        clock: Clock,
+        protocol_version_id: int | None = None,
+    ) -> TrialContext:
+        """A context whose protocol text is stored (once per distinct text).
+
+        ``protocol_version_id``: the id a runtime already stored this text under (committed at
+        its start, :class:`trialdesk.web.runtime.Runtime`), so a request need not look it up."""
+        if protocol_version_id is not None:
+            return cls(loaded, protocol_version_id, clock)
         version = record_protocol_version(
             session,
             protocol_id=loaded.protocol.id,

@@ -62,7 +62,9 @@ def open_desk(request: Request, account: Account) -> Iterator[WebDesk]:
     """The request's unit of work: committed when the route returns, rolled back if it raises."""
     runtime = request.app.state.runtime
     with unit_of_work(runtime.engine, write=writes(request)) as session:
-        ctx = TrialContext.open(session, runtime.loaded, app_clock(request.app))
+        ctx = TrialContext.open(
+            session, runtime.loaded, app_clock(request.app), runtime.protocol_version_id
+        )
         yield WebDesk(session, ctx, account)
 
 

@@ -96,7 +96,12 @@ def desk_session(request: Request) -> Iterator[tuple[Session, TrialContext]]:
     """One unit of work with the trial context: committed on success, rolled back on error."""
     runtime = request.app.state.runtime
     with unit_of_work(runtime.engine, write=writes(request)) as session:
-        yield session, TrialContext.open(session, runtime.loaded, app_clock(request.app))
+        yield (
+            session,
+            TrialContext.open(
+                session, runtime.loaded, app_clock(request.app), runtime.protocol_version_id
+            ),
+        )
 
 
 def render(

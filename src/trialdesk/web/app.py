@@ -62,6 +62,7 @@ def create_app(
     app.state.runtime = runtime
     templates = Jinja2Templates(directory=str(_PACKAGE.joinpath("templates")))
     templates.env.filters["powers"] = superscript_powers
+    templates.env.auto_reload = False  # packaged templates: no file check on every render
     app.mount("/static", StaticFiles(directory=str(_PACKAGE.joinpath("static"))), name="static")
 
     @app.exception_handler(TrialdeskError)

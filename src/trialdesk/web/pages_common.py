@@ -37,6 +37,8 @@ from trialdesk.web.sessions import Account
 LANG_COOKIE: Final = "trialdesk_lang"
 templates = Jinja2Templates(directory=str(resources.files("trialdesk.web").joinpath("templates")))
 templates.env.filters["powers"] = superscript_powers
+# The packaged templates do not change while the server runs: no file check on every render.
+templates.env.auto_reload = False
 
 
 def page_lang(request: Request) -> str:

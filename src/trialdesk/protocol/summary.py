@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trialdesk.protocol.dosing import dose_unit, format_scientific, patient_dose
-from trialdesk.protocol.models import Criterion, Protocol
+from trialdesk.protocol.models import Criterion, DoseLevel, Protocol
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ class ProtocolSummary:
     assumptions: list[tuple[str, str]] = field(default_factory=list)
 
 
+def per_unit_text(dose: DoseLevel) -> str:
+    """A dose level's amount and what it is per, e.g. "3.3×10^5 cells/kg per infusion"."""
+    return f"{format_scientific(dose.amount)} {dose.unit} per {dose.per}"
+
+
 def summarise(
     protocol: Protocol, *, weight_kg: float | None = None, lang: str = "en"
 ) -> ProtocolSummary:
@@ -68,7 +73,7 @@ def summarise(
     doses = [
         DoseRow(
             level=d.level,
-            per_unit=f"{format_scientific(d.amount)} {d.unit} per {d.per}",
+            per_unit=per_unit_text(d),
             for_weight=_dose_text(patient_dose(d, weight, protocol.dose_rounding), dose_unit(d)),
             assumption=d.assumption,
             note=d.note or "",

@@ -5,31 +5,19 @@ the DLT rule takes its DLT assessment with it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from desk_seed import clock_of, enrolled_patient
 from fastapi.testclient import TestClient
-from web_accounts import add_people, as_user, log_in, manual_clock
+from web_accounts import as_user
 
 from trialdesk.store.audit import audit_trail, from_json_text
 from trialdesk.store.models import AuditEntry
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.follow_up import measurements_of
-from trialdesk.web.app import create_app
 
 REASON = "transcription error corrected from the source document"
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    """A coordinator's client on a desk with one account per role, on a manual clock."""
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -21,9 +21,7 @@ from desk_seed import clock_of, enrolled_patient
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from web_accounts import add_people, as_user, log_in, manual_clock
-
-from trialdesk.web.app import create_app
+from web_accounts import as_user, desk_client, log_in
 
 MAX_EXAMPLES = 8
 """Generated cases per operation in the fuzzing phase (the coverage phase adds its own fixed
@@ -51,10 +49,7 @@ CONFIG = schemathesis.Config.from_dict(
 @pytest.fixture
 def desk(sqlite_database_url: str) -> Iterator[TestClient]:
     """An investigator's client on a trial with one of each record the API can address."""
-    with TestClient(create_app(database_url=sqlite_database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "dr.li")
+    with desk_client(sqlite_database_url, "dr.li") as client:
         participant = enrolled_patient(client)
         clock_of(client).advance(days=2)
         log_in(client, "dr.li")

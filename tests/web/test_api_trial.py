@@ -4,32 +4,19 @@ decision, the role matrix enforced on every write, and a data query's whole life
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from web_accounts import PASSWORD, START, add_people, as_user, log_in, manual_clock
+from web_accounts import PASSWORD, START, as_user, log_in
 
 from trialdesk.store.audit import audit_trail
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.clock import ManualClock
-from trialdesk.web.app import create_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "screening-eligible.yaml"
 EXAMPLE_DATE = date(2026, 3, 10)
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    """A coordinator's client on a desk with one account per role, on a manual clock."""
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def clock_of(client: TestClient) -> ManualClock:

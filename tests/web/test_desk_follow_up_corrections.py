@@ -5,29 +5,17 @@ form shown again as typed when refused, and no write forms or writes for a monit
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import TypeVar
 
-import pytest
 from desk_seed import clock_of, enrolled_patient
 from fastapi.testclient import TestClient
-from web_accounts import add_people, as_user, log_in, manual_clock
+from web_accounts import as_user
 
 from trialdesk.store.models import ConcomitantMedication, Measurement
 from trialdesk.store.session import unit_of_work
-from trialdesk.web.app import create_app
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def rows(client: TestClient, model: type[T]) -> list[T]:

@@ -4,15 +4,13 @@ client: what each role sees, every form's happy path, and refusals that keep wha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-import pytest
 from desk_seed import clock_of, enrolled_patient, example_text, treated_cohort
 from fastapi.testclient import TestClient
-from web_accounts import PASSWORD, add_people, as_user, log_in, manual_clock
+from web_accounts import PASSWORD, as_user, log_in
 
 from trialdesk.eligibility import screen
 from trialdesk.eligibility.loading import parse_record_text
@@ -29,16 +27,6 @@ EXAMPLE_DAY = date(2026, 3, 10)  # the screening date of docs/examples
 FHIR_BUNDLE = (
     Path(__file__).resolve().parents[2] / "docs" / "examples" / "fhir-bundle-eligible.json"
 )
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    """A coordinator's client on a desk with one account per role, on a manual clock."""
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def rows(client: TestClient, model: type[T]) -> list[T]:

@@ -6,29 +6,17 @@ security token changes nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from desk_seed import clock_of
 from fastapi.testclient import TestClient
-from web_accounts import add_people, as_user, log_in, manual_clock
+from web_accounts import as_user
 
 from trialdesk.store.models import AuditEntry, Participant
 from trialdesk.store.prescreen_contacts import PrescreenContact, add_contact
 from trialdesk.store.session import unit_of_work
-from trialdesk.web.app import create_app
 
 NAME = "ZHAO Lei"
 PHONE = "+86 138 0000 1234"
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def left_contact(client: TestClient) -> int:

@@ -9,23 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from web_accounts import add_people, log_in, manual_clock
 
 from trialdesk.store.models import Participant
 from trialdesk.store.session import unit_of_work
-from trialdesk.web.app import create_app
 from trialdesk.web.input_guards import MAX_BODY_BYTES, MAX_SCREENING_BODY_BYTES, MIB
 
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def participants(client: TestClient) -> int:

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-from web_accounts import PASSWORD, add_people, log_in, manual_clock
+from web_accounts import PASSWORD, desk_client, log_in
 
-from trialdesk.web.app import create_app
 from trialdesk.web.auth import SESSION_COOKIE
 from trialdesk.web.login import LOGIN_CSRF_COOKIE
 from trialdesk.web.pages_common import LANG_COOKIE
@@ -26,9 +25,7 @@ from trialdesk.web.pages_common import LANG_COOKIE
 
 @pytest.fixture
 def client(sqlite_database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=sqlite_database_url)) as opened:
-        add_people(opened)
-        manual_clock(opened)
+    with desk_client(sqlite_database_url) as opened:
         yield opened
 
 

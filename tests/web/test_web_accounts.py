@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_accounts import PASSWORD, add_people, log_in, manual_clock
+from web_accounts import PASSWORD, desk_client, log_in
 
 from trialdesk.store.audit import audit_trail, from_json_text
 from trialdesk.store.session import unit_of_work
@@ -17,9 +17,7 @@ from trialdesk.web.app import create_app
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=database_url)) as test_client:
-        add_people(test_client)
-        manual_clock(test_client)
+    with desk_client(database_url) as test_client:
         yield test_client
 
 

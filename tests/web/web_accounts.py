@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 
@@ -11,6 +13,7 @@ from trialdesk.store.models import User
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.clock import ManualClock
 from trialdesk.trial.passwords import hash_password
+from trialdesk.web.app import create_app
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
@@ -65,3 +68,15 @@ def as_user(client: TestClient, username: str) -> TestClient:
     other = TestClient(client.app)
     log_in(other, username)
     return other
+
+
+@contextmanager
+def desk_client(database_url: str, login: str | None = None) -> Iterator[TestClient]:
+    """A client on a fresh desk with one account per role (PEOPLE) and a manual clock at START;
+    logged in as ``login`` when one is named."""
+    with TestClient(create_app(database_url=database_url)) as client:
+        add_people(client)
+        manual_clock(client)
+        if login is not None:
+            log_in(client, login)
+        yield client

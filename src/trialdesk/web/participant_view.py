@@ -30,7 +30,7 @@ from trialdesk.store.models import (
 )
 from trialdesk.trial.adverse_events import sae_report
 from trialdesk.trial.context import TrialContext
-from trialdesk.trial.infusions import infusion_checks
+from trialdesk.trial.infusions import infusion_checks_of
 from trialdesk.trial.lookup import site_date
 from trialdesk.trial.participants import get_participant
 from trialdesk.trial.records import audit_entity
@@ -110,8 +110,10 @@ def read_participant(session: Session, ctx: TrialContext, participant_id: int) -
         select(Enrolment).where(Enrolment.participant_id == person.id)
     ).one_or_none()
     infusions: list[Infusion] = _rows(session, Infusion, person.id)
+    # The active ones as infusions.active_infusions orders them, without reading them again.
+    active = sorted((i for i in infusions if i.voided_at is None), key=lambda i: (i.number, i.id))
     checks = (
-        infusion_checks(session, person.id, ctx.protocol, ctx.clock)
+        infusion_checks_of(active, ctx.protocol, ctx.clock)
         if enrolment is not None and infusions
         else []
     )

@@ -6,13 +6,13 @@ report, the public pre-screen thanks page — shows it escaped, never as markup.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from desk_seed import enrolled_patient
 from fastapi.testclient import TestClient
 from markupsafe import escape
+from public_form import ask_to_be_contacted
 from sqlalchemy import text
 from web_accounts import add_people, as_user, log_in, manual_clock
 
@@ -28,25 +28,6 @@ HOSTILE = [
 ]
 MARKUP = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 """What must never reach a page unescaped."""
-CONTACT_ANSWERS = {
-    "age": "63",
-    "chest_radiotherapy": "yes",
-    "lung_injury": "yes",
-    "injury_began": "2026-02-01",
-    "pregnant_or_breastfeeding": "no",
-    "lung_surgery": "no",
-    "chronic_lung_disease": "no",
-    "stem_cell_study": "no",
-}
-
-
-@pytest.fixture
-def coord(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
-        log_in(client, "coord")
-        yield client
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -152,27 +133,8 @@ def test_a_hostile_name_on_the_public_contact_form_is_kept_and_shown_escaped(
         add_people(public)
         clock = ManualClock(manual_clock(public).now())
         app.state.clock = clock
-        page = public.get("/?lang=en").text
-        token = re.search(r'name="token" value="([^"]+)"', page)
-        assert token is not None
-        result = public.post(
-            "/prescreen", data={**CONTACT_ANSWERS, "token": token.group(1), "lang": "en"}
-        )
-        assert result.status_code == 200, result.text
-        contact_token = re.search(r'name="token" value="([^"]+)"', result.text)
-        assert contact_token is not None
-        thanks = public.post(
-            "/prescreen/contact",
-            data={
-                **CONTACT_ANSWERS,
-                "name": hostile,
-                "phone": "+86 138 0000 0000",
-                "preferred_language": "en",
-                "consent": "yes",
-                "token": contact_token.group(1),
-                "lang": "en",
-            },
-        )
+        contact = {"name": hostile, "phone": "+86 138 0000 0000", "preferred_language": "en"}
+        thanks = ask_to_be_contacted(public, {**contact, "consent": "yes"})
         assert thanks.status_code == 200, thanks.text
         assert shown_escaped(thanks.text, hostile)
         assert count(public, "prescreen_contacts") == 1

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from desk_seed import clock_of, enrolled_patient
 from fastapi.testclient import TestClient
-from web_accounts import PASSWORD, add_people, log_in, manual_clock
+from public_form import LIKELY, token_of
+from web_accounts import PASSWORD, desk_client, log_in
 
 from trialdesk.logs import JsonFormatter, configure_logging, safe_exception_text
 from trialdesk.web.access_log import ACCESS_LOGGER
@@ -30,16 +31,6 @@ ACTION = "grade misread, oxygen-freetext given at bedside"
 QUERY = "Weiming-query"
 SECRETS = (NAME, PHONE, NOTE, BIRTH, ACTION, QUERY, PASSWORD, "Zhang")
 
-LIKELY = {
-    "age": "63",
-    "chest_radiotherapy": "yes",
-    "lung_injury": "yes",
-    "injury_began": "2026-02-01",
-    "pregnant_or_breastfeeding": "no",
-    "lung_surgery": "no",
-    "chronic_lung_disease": "no",
-    "stem_cell_study": "no",
-}
 ACCESS_FIELDS = {"time", "level", "logger", "message", "event", "method", "path", "status"} | {
     "duration_ms",
     "request_id",
@@ -48,16 +39,8 @@ ACCESS_FIELDS = {"time", "level", "logger", "message", "event", "method", "path"
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=database_url)) as client:
-        add_people(client)
-        manual_clock(client)
+    with desk_client(database_url) as client:
         yield client
-
-
-def token_of(html: str) -> str:
-    found = re.search(r'name="token" value="([^"]+)"', html)
-    assert found, "the public form carries a signed token"
-    return found.group(1)
 
 
 def as_json(record: logging.LogRecord) -> dict[str, Any]:

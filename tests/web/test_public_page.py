@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from public_form import LIKELY, token_of
 from web_accounts import add_people, log_in
 
 from trialdesk.protocol import builtin_protocol
@@ -19,16 +20,6 @@ from trialdesk.web.app import create_app
 from trialdesk.web.i18n import translate
 
 TODAY = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-LIKELY = {
-    "age": "63",
-    "chest_radiotherapy": "yes",
-    "lung_injury": "yes",
-    "injury_began": "2026-02-01",
-    "pregnant_or_breastfeeding": "no",
-    "lung_surgery": "no",
-    "chronic_lung_disease": "no",
-    "stem_cell_study": "no",
-}
 CONTACT = {"name": "Zhang Wei", "phone": "+86 138 0000 0000", "preferred_language": "zh"}
 
 
@@ -38,12 +29,6 @@ def client(database_url: str) -> Iterator[TestClient]:
     app.state.clock = ManualClock(TODAY)
     with TestClient(app) as test_client:
         yield test_client
-
-
-def token_of(html: str) -> str:
-    found = re.search(r'name="token" value="([^"]+)"', html)
-    assert found, "the form carries a signed token"
-    return found.group(1)
 
 
 def answer(client: TestClient, answers: dict[str, str], lang: str = "en") -> str:

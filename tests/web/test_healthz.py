@@ -47,18 +47,25 @@ def test_a_schema_behind_this_version_is_503_until_upgraded(client: TestClient) 
     assert client.get("/healthz").status_code == 200
 
 
-def test_an_unreachable_sqlite_file_is_503(client: TestClient) -> None:
+@pytest.mark.parametrize(
+    "gone_url",
+    [
+        pytest.param("sqlite:////nonexistent-folder-for-healthz/desk.sqlite3", id="sqlite-file"),
+        # Port 9 (discard) has no PostgreSQL behind it; the time-out keeps the refusal quick.
+        pytest.param("postgresql+psycopg://postgres@127.0.0.1:9/none?connect_timeout=1", id="pg"),
+    ],
+)
+def test_an_unreachable_database_is_503(client: TestClient, gone_url: str) -> None:
     working: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    gone = make_engine("sqlite:////nonexistent-folder-for-healthz/desk.sqlite3")
-    client.app.state.runtime = Runtime(  # type: ignore[attr-defined]
-        working.loaded, gone, "sqlite:////nonexistent-folder-for-healthz/desk.sqlite3", 0
-    )
+    gone = make_engine(gone_url)
+    client.app.state.runtime = Runtime(working.loaded, gone, gone_url, 0)  # type: ignore[attr-defined]
     try:
         response = client.get("/healthz")
     finally:
         client.app.state.runtime = working  # type: ignore[attr-defined]
         gone.dispose()
     assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
     assert response.json()["database"] == "unreachable: OperationalError"
     assert response.json()["schema"]["at_head"] is False
 

@@ -4,15 +4,12 @@ API docs (/docs and /redoc, from fastapi_offline), and each of those still rende
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
+from threaded_server import served
 
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.demo_seed import DemoLogin, seed_demo
@@ -37,22 +34,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoLo
     with unit_of_work(app.state.runtime.engine) as session:
         seeded = seed_demo(session, app.state.runtime.loaded, datetime.now(UTC))
     coordinator = next(login for login in seeded.logins if login.role == "coordinator")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the trial desk did not start within 20 s", pytrace=False)
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", coordinator
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base, coordinator
 
 
 def watched_page(browser: Any) -> tuple[Any, list[str]]:

@@ -6,17 +6,14 @@ possible; a monitor is refused when writing."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
+from threaded_server import served
 
 from trialdesk.store.models import AdverseEvent, Infusion, User
 from trialdesk.store.session import unit_of_work
@@ -126,22 +123,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAP
     app = create_app(database_url=f"sqlite:///{database}")
     app.state.clock = ManualClock(START)
     seed(app)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the trial desk did not start within 20 s", pytrace=False)
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base, app
 
 
 def log_in(browser: Any, base: str, username: str) -> Any:

@@ -8,6 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from trialdesk.store.prescreen_contacts import PrescreenContact, add_contact
+from trialdesk.store.session import unit_of_work
+
 LIKELY = {
     "age": "63",
     "chest_radiotherapy": "yes",
@@ -38,3 +41,29 @@ def ask_to_be_contacted(client: TestClient, contact: dict[str, str], lang: str =
         "/prescreen/contact",
         data={**LIKELY, **contact, "token": token_of(result.text), "lang": lang},
     )
+
+
+def stored_contact(
+    client: TestClient, name: str, phone: str, *, email: str | None = None, language: str = "zh"
+) -> int:
+    """A 'may be eligible' contact request with consent to be contacted, stored as the public
+    form stores it, at the app clock's now; its id."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with unit_of_work(runtime.engine) as session:
+        row = add_contact(
+            session,
+            PrescreenContact(
+                created_at=client.app.state.clock.now(),  # type: ignore[attr-defined]
+                name=name,
+                phone=phone,
+                email=email,
+                preferred_language=language,
+                answers_json="{}",
+                result="may_be_eligible",
+                reasons_json="[]",
+                consent_to_contact=True,
+                consent_text="I agree to be contacted about this study.",
+                protocol_version_id=runtime.protocol_version_id,
+            ),
+        )
+        return row.id

@@ -21,12 +21,12 @@ import pytest
 from desk_seed import clock_of, enrolled_patient
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from public_form import stored_contact
 from sqlalchemy import text
 from starlette.routing import Mount, Route
 from web_accounts import PASSWORD, PEOPLE, add_people, log_in, manual_clock
 
 from trialdesk.store.models import ConcomitantMedication
-from trialdesk.store.prescreen_contacts import PrescreenContact, add_contact
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.roles import MATRIX, Action
 from trialdesk.web.app import create_app
@@ -203,25 +203,10 @@ def _seed(client: TestClient) -> Desk:
         },
     )
     assert query.status_code == 201, query.text
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    with unit_of_work(runtime.engine) as session:
-        contact = add_contact(
-            session,
-            PrescreenContact(
-                created_at=datetime(2026, 3, 9, 8, tzinfo=UTC),
-                name=CONTACT_NAME,
-                phone=CONTACT_PHONE,
-                email=CONTACT_EMAIL,
-                preferred_language="en",
-                answers_json="{}",
-                result="may_be_eligible",
-                reasons_json="[]",
-                consent_to_contact=True,
-                consent_text="I agree",
-                protocol_version_id=1,
-            ),
-        )
-        contact_id = contact.id
+    contact_id = stored_contact(
+        client, CONTACT_NAME, CONTACT_PHONE, email=CONTACT_EMAIL, language="en"
+    )
+    with unit_of_work(client.app.state.runtime.engine) as session:  # type: ignore[attr-defined]
         medication_id = session.query(ConcomitantMedication).one().id
     ids = {
         "participant_id": pid,

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 
-from desk_seed import clock_of
 from fastapi.testclient import TestClient
+from public_form import stored_contact
 from web_accounts import as_user
 
 from trialdesk.store.models import AuditEntry, Participant
-from trialdesk.store.prescreen_contacts import PrescreenContact, add_contact
 from trialdesk.store.session import unit_of_work
 
 NAME = "ZHAO Lei"
@@ -21,25 +20,7 @@ PHONE = "+86 138 0000 1234"
 
 def left_contact(client: TestClient) -> int:
     """A contact request as the public page stores it; its id."""
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    with unit_of_work(runtime.engine) as session:
-        row = add_contact(
-            session,
-            PrescreenContact(
-                created_at=clock_of(client).now(),
-                name=NAME,
-                phone=PHONE,
-                email=None,
-                preferred_language="zh",
-                answers_json="{}",
-                result="may_be_eligible",
-                reasons_json="[]",
-                consent_to_contact=True,
-                consent_text="I agree to be contacted about this study.",
-                protocol_version_id=runtime.protocol_version_id,
-            ),
-        )
-        return row.id
+    return stored_contact(client, NAME, PHONE)
 
 
 def participants(client: TestClient) -> list[Participant]:

@@ -8,6 +8,7 @@ When it is unreachable its tests skip, except under CI=true, where that is a fai
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -51,6 +52,27 @@ def isolated_trialdesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("TRIALDESK_HOME", str(tmp_path / "trialdesk-home"))
     monkeypatch.delenv("TRIALDESK_DATABASE_URL", raising=False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def restored_logging() -> Iterator[None]:
+    """Tests that build the app from the environment configure logging for the whole process
+    (trialdesk.logs); put every logger back so the next test's output is not changed by it."""
+    loggers = [logging.getLogger()] + [
+        found
+        for found in logging.Logger.manager.loggerDict.values()
+        if isinstance(found, logging.Logger)
+    ]
+    saved = [
+        (logger, list(logger.handlers), list(logger.filters), logger.level, logger.propagate)
+        for logger in loggers
+    ]
+    yield
+    for logger, handlers, filters, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.filters[:] = filters
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def postgres_admin_url() -> str:

@@ -36,9 +36,8 @@ def clock_of(client: TestClient) -> ManualClock:
     return clock
 
 
-def enrolled_patient(client: TestClient, note: str = "clinic", *, infused: int = 1) -> int:
-    """Contact -> eligible screening -> consent -> enrolment -> schedule -> ``infused``
-    infusions given today; the participant id."""
+def consented_person(client: TestClient, note: str = "clinic") -> int:
+    """Contact -> eligible screening -> consent, not yet enrolled; the participant id."""
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
     clock = clock_of(client)
     with unit_of_work(runtime.engine) as session:
@@ -64,15 +63,27 @@ def enrolled_patient(client: TestClient, note: str = "clinic", *, infused: int =
             obtained_by="Dr Li",
             actor="coord",
         )
-        enrol(session, ctx, person.id, enrolled_on=today, baseline_weight_kg=60, actor="coord")
+        return person.id
+
+
+def enrolled_patient(client: TestClient, note: str = "clinic", *, infused: int = 1) -> int:
+    """Contact -> eligible screening -> consent -> enrolment -> schedule -> ``infused``
+    infusions given today; the participant id."""
+    person_id = consented_person(client, note)
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    clock = clock_of(client)
+    with unit_of_work(runtime.engine) as session:
+        ctx = TrialContext.open(session, runtime.loaded, clock)
+        today = clock.today()
+        enrol(session, ctx, person_id, enrolled_on=today, baseline_weight_kg=60, actor="coord")
         schedule_infusions(
-            session, person.id, first_on=today, protocol=ctx.protocol, actor="coord", clock=clock
+            session, person_id, first_on=today, protocol=ctx.protocol, actor="coord", clock=clock
         )
         for number in range(1, infused + 1):
-            planned = session.query(Infusion).filter_by(participant_id=person.id, number=number)
+            planned = session.query(Infusion).filter_by(participant_id=person_id, number=number)
             record_infusion(
                 session,
-                person.id,
+                person_id,
                 number,
                 given_at=clock.now(),
                 cells_given=planned.one().planned_cells,
@@ -81,7 +92,7 @@ def enrolled_patient(client: TestClient, note: str = "clinic", *, infused: int =
                 actor="coord",
                 clock=clock,
             )
-        return person.id
+        return person_id
 
 
 def give_infusion(client: TestClient, participant_id: int, number: int) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import uvicorn
-from desk_seed import clock_of, enrolled_patient, example_text
+from desk_seed import clock_of, consented_person, enrolled_patient
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from test_api_corrections import pneumonitis
@@ -29,10 +29,7 @@ from web_accounts import PASSWORD, add_people, log_in, manual_clock
 from trialdesk.store.audit import audit_trail
 from trialdesk.store.models import AdverseEvent, Enrolment, User
 from trialdesk.store.session import unit_of_work
-from trialdesk.trial.context import TrialContext
-from trialdesk.trial.participants import link_screening, record_consent, register_contact
 from trialdesk.trial.passwords import hash_password
-from trialdesk.trial.screening import screen_and_record
 from trialdesk.web.app import create_app
 
 COORDINATORS = ("coord", "coord2", "coord3", "coord4")
@@ -83,35 +80,6 @@ def signed_in(base: str, username: str) -> httpx.Client:
     assert answer.status_code == 200, answer.text
     client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
     return client
-
-
-def consented_person(client: TestClient, note: str) -> int:
-    """Registered, screened eligible, consented, not yet enrolled; the participant id."""
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    clock = clock_of(client)
-    with unit_of_work(runtime.engine) as session:
-        ctx = TrialContext.open(session, runtime.loaded, clock)
-        person = register_contact(session, ctx, actor="coord", contact_note=note)
-        screening = screen_and_record(
-            session,
-            loaded=runtime.loaded,
-            protocol_version_id=ctx.protocol_version_id,
-            input_text=example_text("screening-eligible.yaml", clock.today()),
-            on=None,
-            screened_by="coord",
-            clock=clock,
-        )
-        link_screening(session, ctx, person.id, screening.id, actor="coord")
-        record_consent(
-            session,
-            ctx,
-            person.id,
-            consent_date=clock.today(),
-            form_version="1.0",
-            obtained_by="Dr Li",
-            actor="coord",
-        )
-        return person.id
 
 
 def all_at_once(calls: list[Any]) -> list[httpx.Response]:

@@ -58,17 +58,7 @@ def create(
             setattr(row, by_field, who)
     session.add(row)
     session.flush()
-    record_change(
-        session,
-        actor=who,
-        entity=audit_entity(row),
-        entity_id=str(row_id(row)),
-        field=None,
-        old=None,
-        new=snapshot(row),
-        reason=why,
-        now=at,
-    )
+    audit_field(session, row, None, None, snapshot(row), actor=who, reason=why, at=at)
     return row
 
 
@@ -124,17 +114,7 @@ def update(
         setattr(row, name, new)
     session.flush()  # one UPDATE: the version moves on by one
     entries = [
-        record_change(
-            session,
-            actor=who,
-            entity=audit_entity(row),
-            entity_id=str(row_id(row)),
-            field=name,
-            old=old,
-            new=new,
-            reason=why,
-            now=at,
-        )
+        audit_field(session, row, name, old, new, actor=who, reason=why, at=at)
         for name, (old, new) in changed.items()
     ]
     _audit_version_step(session, row, before, actor=who, reason=why, at=at)
@@ -152,17 +132,7 @@ def void(session: Session, row: Voidable, *, actor: str, reason: str, clock: Clo
     row.voided_at = at
     row.void_reason = why
     session.flush()
-    entry = record_change(
-        session,
-        actor=who,
-        entity=audit_entity(row),
-        entity_id=str(row_id(row)),
-        field="voided_at",
-        old=None,
-        new=at,
-        reason=why,
-        now=at,
-    )
+    entry = audit_field(session, row, "voided_at", None, at, actor=who, reason=why, at=at)
     _audit_version_step(session, row, before, actor=who, reason=why, at=at)
     return entry
 
@@ -232,17 +202,32 @@ def _audit_version_step(
     :func:`changes_since`."""
     after = _version_of(row)
     if before is not None and after is not None and after != before:
-        record_change(
-            session,
-            actor=actor,
-            entity=audit_entity(row),
-            entity_id=str(row_id(row)),
-            field=VERSION_FIELD,
-            old=before,
-            new=after,
-            reason=reason,
-            now=at,
-        )
+        audit_field(session, row, VERSION_FIELD, before, after, actor=actor, reason=reason, at=at)
+
+
+def audit_field(
+    session: Session,
+    row: object,
+    field: str | None,
+    old: object,
+    new: object,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime,
+) -> AuditEntry:
+    """One audit entry about ``row`` (field None: the whole new record)."""
+    return record_change(
+        session,
+        actor=actor,
+        entity=audit_entity(row),
+        entity_id=str(row_id(row)),
+        field=field,
+        old=old,
+        new=new,
+        reason=reason,
+        now=at,
+    )
 
 
 def _json_int(text: str) -> int:

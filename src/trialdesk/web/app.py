@@ -29,6 +29,7 @@ from trialdesk.trial.clock import Clock, SystemClock
 from trialdesk.web import api_screenings
 from trialdesk.web.access_log import install_access_log
 from trialdesk.web.accounts_setup import install_accounts
+from trialdesk.web.busy import install_busy_answer
 from trialdesk.web.health import health_response
 from trialdesk.web.i18n import normalise_lang, translate
 from trialdesk.web.input_guards import install_input_guards
@@ -80,6 +81,7 @@ def create_app(
     app.include_router(api_screenings.router)
     install_accounts(app)
     install_input_guards(app)
+    install_busy_answer(app)
     install_desk_pages(app)
     app.state.public_guards = PublicGuards()
     app.include_router(

@@ -1,0 +1,42 @@
+"""A write that could not get the database's write lock in time answers 503, not 500.
+
+Writers take turns (:mod:`trialdesk.store.session`). When the desk is so busy that one waits
+longer than the database lets it (SQLite's busy timeout), its transaction was rolled back before
+anything was written, so the person can simply send it again. That is what the answer says.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import OperationalError
+
+from trialdesk.web.api_screenings import problem
+
+RETRY_AFTER_SECONDS: Final = 2
+_LOCK_MESSAGES: Final = ("database is locked", "lock timeout", "could not obtain lock")
+
+
+def install_busy_answer(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, _busy)
+
+
+def waited_too_long_for_lock(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return any(message in text for message in _LOCK_MESSAGES)
+
+
+async def _busy(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationalError)
+    if not waited_too_long_for_lock(exc):
+        raise exc
+    response = problem(
+        503,
+        "the desk is busy saving other entries and could not save this one in time; nothing of "
+        "it was saved. Send it again in a few seconds",
+        None,
+        title="The desk is busy",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

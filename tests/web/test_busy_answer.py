@@ -1,0 +1,42 @@
+"""A write that waits too long for the write lock answers 503 with Retry-After, saves nothing,
+and a second try once the lock is free is saved (SQLite: another connection holds
+``BEGIN IMMEDIATE``, as a long write of another process would)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from web_accounts import desk_client
+
+from trialdesk.store.models import Participant
+from trialdesk.store.session import unit_of_work
+
+
+def test_a_write_that_cannot_get_the_lock_in_time_answers_503_and_saves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("trialdesk.store.engine.SQLITE_BUSY_TIMEOUT_MS", 200)
+    database = tmp_path / "desk.sqlite3"
+    with desk_client(f"sqlite:///{database}", "coord") as client:
+        engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
+        engine.dispose()  # new connections take the short timeout
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            busy = client.post("/api/participants", json={"contact_note": "held up"})
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+        assert busy.status_code == 503, busy.text
+        assert busy.headers["retry-after"] == "2"
+        assert busy.headers["content-type"].startswith("application/problem+json")
+        assert "nothing of it was saved" in busy.json()["detail"]
+        with unit_of_work(engine, write=False) as session:
+            assert session.scalar(select(func.count()).select_from(Participant)) == 0
+
+        again = client.post("/api/participants", json={"contact_note": "held up"})
+        assert again.status_code == 201, again.text

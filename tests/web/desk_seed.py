@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -122,3 +123,22 @@ def treated_cohort(client: TestClient) -> list[int]:
         for participant_id in ids:
             give_infusion(client, participant_id, number)
     return ids
+
+
+def pneumonitis(client: TestClient, pid: int, grade: int = 3) -> dict[str, Any]:
+    """A possibly related pneumonitis on the day of the first infusion, through the API: at
+    grade 3 a candidate DLT (protocol dlt rule: grade >= 3, at least possibly related, within
+    30 days). The stored event as the API answers it."""
+    response = client.post(
+        f"/api/participants/{pid}/adverse-events",
+        json={
+            "term": "Pneumonitis",
+            "grade": grade,
+            "onset_date": clock_of(client).today().isoformat(),
+            "attribution_hdmsc": "possible",
+            "attribution_standard": "unlikely",
+        },
+    )
+    assert response.status_code == 201, response.text
+    event: dict[str, Any] = response.json()
+    return event

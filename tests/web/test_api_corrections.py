@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from desk_seed import clock_of, enrolled_patient
+from desk_seed import clock_of, enrolled_patient, pneumonitis
 from fastapi.testclient import TestClient
 from web_accounts import as_user
 
@@ -66,25 +66,6 @@ def spo2(client: TestClient, pid: int, value: float = 92) -> dict[str, Any]:
         201,
     )
     return measured
-
-
-def pneumonitis(client: TestClient, pid: int, grade: int = 3) -> dict[str, Any]:
-    """A possibly related pneumonitis on the day of the first infusion: at grade 3 a candidate
-    DLT (protocol dlt rule: grade >= 3, at least possibly related, within 30 days)."""
-    event: dict[str, Any] = ok(
-        client.post(
-            f"/api/participants/{pid}/adverse-events",
-            json={
-                "term": "Pneumonitis",
-                "grade": grade,
-                "onset_date": clock_of(client).today().isoformat(),
-                "attribution_hdmsc": "possible",
-                "attribution_standard": "unlikely",
-            },
-        ),
-        201,
-    )
-    return event
 
 
 def test_an_infusion_correction_changes_the_value_and_audits_old_to_new(

@@ -20,10 +20,9 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import uvicorn
-from desk_seed import clock_of, consented_person, enrolled_patient
+from desk_seed import clock_of, consented_person, enrolled_patient, pneumonitis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from test_api_corrections import pneumonitis
 from web_accounts import PASSWORD, add_people, log_in, manual_clock
 
 from trialdesk.store.audit import audit_trail

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from desk_seed import clock_of, enrolled_patient
+from desk_seed import clock_of, enrolled_patient, pneumonitis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -54,17 +54,7 @@ def desk(sqlite_database_url: str) -> Iterator[TestClient]:
         clock_of(client).advance(days=2)
         log_in(client, "dr.li")
         today = clock_of(client).today().isoformat()
-        event = client.post(
-            f"/api/participants/{participant}/adverse-events",
-            json={
-                "term": "Pneumonitis",
-                "grade": 3,
-                "onset_date": today,
-                "attribution_hdmsc": "possible",
-                "attribution_standard": "unrelated",
-            },
-        )
-        assert event.status_code == 201, event.text
+        event = pneumonitis(client, participant, grade=3)
         measured = client.post(
             f"/api/participants/{participant}/measurements",
             json={"code": "spo2", "value": 95, "unit": "%", "measured_on": today},
@@ -75,7 +65,7 @@ def desk(sqlite_database_url: str) -> Iterator[TestClient]:
             "/api/queries",
             json={
                 "entity": "adverse_event",
-                "entity_id": event.json()["id"],
+                "entity_id": event["id"],
                 "field": "grade",
                 "question": "Source notes say grade 2?",
             },

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from desk_seed import clock_of, enrolled_patient
+from desk_seed import clock_of, enrolled_patient, pneumonitis
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from public_form import stored_contact
@@ -160,17 +160,7 @@ def _seed(client: TestClient) -> Desk:
     pid = enrolled_patient(client, CONTACT_NOTE)
     log_in(client, "coord")
     today = clock_of(client).today().isoformat()
-    event = client.post(
-        f"/api/participants/{pid}/adverse-events",
-        json={
-            "term": "Pneumonitis",
-            "grade": 3,
-            "onset_date": today,
-            "attribution_hdmsc": "possible",
-            "attribution_standard": "unlikely",
-        },
-    )
-    assert event.status_code == 201, event.text
+    event = pneumonitis(client, pid, grade=3)
     measured = client.post(
         f"/api/participants/{pid}/measurements",
         json={"code": "spo2", "value": 93, "measured_on": today},
@@ -197,7 +187,7 @@ def _seed(client: TestClient) -> Desk:
         "/api/queries",
         json={
             "entity": "adverse_event",
-            "entity_id": event.json()["id"],
+            "entity_id": event["id"],
             "field": "grade",
             "question": "Source says grade 2?",
         },
@@ -212,8 +202,8 @@ def _seed(client: TestClient) -> Desk:
         "participant_id": pid,
         "number": 2,
         "infusion_id": person["infusions"][0]["id"],
-        "adverse_event_id": event.json()["id"],
-        "event_id": event.json()["id"],
+        "adverse_event_id": event["id"],
+        "event_id": event["id"],
         "measurement_id": measured.json()["id"],
         "medication_id": medication_id,
         "assessment_id": _listed(assessments)[0]["id"],

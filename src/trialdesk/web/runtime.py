@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
 from trialdesk.protocol import LoadedProtocol
 from trialdesk.store.config import database_url as resolve_database_url
@@ -46,15 +45,6 @@ class Runtime:
     def database_label(self) -> str:
         """The database URL without any password, for display."""
         return self.engine.url.render_as_string(hide_password=True)
-
-    def database_ok(self) -> tuple[bool, str]:
-        """Whether a trivial query succeeds now, and if not, why."""
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            return False, f"unreachable: {type(exc).__name__}"
-        return True, "ok"
 
     def close(self) -> None:
         self.engine.dispose()

@@ -92,3 +92,8 @@ def required_whole(values: Mapping[str, str], name: str) -> int:
 def ticked(values: Mapping[str, str], name: str) -> bool:
     """A checkbox: present (any value but empty or 'off') means ticked."""
     return (values.get(name) or "").strip().lower() not in ("", "off", "false", "0", "no")
+
+
+def seen_version(values: Mapping[str, str]) -> int | None:
+    """The record version a correction form was opened on (its hidden ``version`` field)."""
+    return whole(values, "version", optional=True)

@@ -63,17 +63,6 @@ class CredentialCheck:
     refusal: TrialdeskError | None
 
 
-def attempt_login(
-    session: Session, username: str, password: str, *, ip: str | None, clock: Clock
-) -> LoginOutcome:
-    """Check the credentials and, when right, start a session. A failure is stored and audited
-    (commit the session, then raise ``refusal``)."""
-    checked = check_credentials(session, username, password, ip=ip, clock=clock)
-    if checked.refusal is not None:
-        return LoginOutcome(None, None, checked.refusal)
-    return record_attempt(session, checked, clock=clock)
-
-
 def check_credentials(
     session: Session, username: str, password: str, *, ip: str | None, clock: Clock
 ) -> CredentialCheck:

@@ -100,7 +100,7 @@ async def correct(
         check_version(
             session,
             _own_event(session, participant_id, event_id),
-            f.whole(values, "version", optional=True),
+            f.seen_version(values),
         )
         return correct_adverse_event(
             session,
@@ -126,7 +126,7 @@ async def void(
         check_version(
             session,
             _own_event(session, participant_id, event_id),
-            f.whole(values, "version", optional=True),
+            f.seen_version(values),
         )
         return void_adverse_event(
             session,

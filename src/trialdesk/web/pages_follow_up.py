@@ -52,7 +52,7 @@ async def correct_measurement_page(
         check_version(
             session,
             _own(session, Measurement, measurement_id, participant_id, "measurement"),
-            f.whole(values, "version", optional=True),
+            f.seen_version(values),
         )
         changes: dict[str, object] = {
             "value": f.required_number(values, "value"),
@@ -86,7 +86,7 @@ async def void_measurement_page(
         check_version(
             session,
             _own(session, Measurement, measurement_id, participant_id, "measurement"),
-            f.whole(values, "version", optional=True),
+            f.seen_version(values),
         )
         return void_measurement(
             session,
@@ -112,7 +112,7 @@ async def correct_medication_page(
         check_version(
             session,
             _own(session, ConcomitantMedication, medication_id, participant_id, "medication"),
-            f.whole(values, "version", optional=True),
+            f.seen_version(values),
         )
         changes: dict[str, object] = {
             "drug": values.get("drug", ""),
@@ -148,7 +148,7 @@ async def void_medication_page(
         check_version(
             session,
             _own(session, ConcomitantMedication, medication_id, participant_id, "medication"),
-            f.whole(values, "version", optional=True),
+            f.seen_version(values),
         )
         return void_concomitant_medication(
             session,

@@ -259,7 +259,7 @@ async def infusion_correction(
         row = get_row(session, Infusion, infusion_id, "infusion")
         if row.participant_id != participant_id:
             raise TrialdeskError(f"infusion #{infusion_id} is not this participant's", field="id")
-        check_version(session, row, f.whole(values, "version", optional=True))
+        check_version(session, row, f.seen_version(values))
         zone = site_zone(ctx.clock)
         changes: dict[str, object] = {
             "cells_given": f.required_number(values, "cells_given"),

@@ -7,7 +7,11 @@ wall and process CPU milliseconds per request (client included: TestClient runs 
 same process) and the SQL statements per request (SQLAlchemy ``before_cursor_execute``).
 ``--profile DIR`` writes a pyinstrument HTML profile of each path there.
 
-Run: ``.venv/bin/python benchmarks/hot_paths.py [--repeat 200] [--database-url URL]``
+``--adverse-events N`` first records N more adverse events for the participant whose page and
+record are read, as a long mixed load does.
+
+Run: ``.venv/bin/python benchmarks/hot_paths.py [--repeat 200] [--database-url URL]
+[--adverse-events N] [--only NAMES] [--profile DIR]``
 """
 
 from __future__ import annotations
@@ -80,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="an empty database (default: SQLite)")
     parser.add_argument("--profile", type=Path, default=None, help="pyinstrument HTML here")
     parser.add_argument("--only", default=None, help="comma-separated path names to run")
+    parser.add_argument(
+        "--adverse-events",
+        type=int,
+        default=0,
+        help="record this many more adverse events for the participant whose page is read "
+        "(the mixed load adds about 75 to each enrolled participant)",
+    )
     args = parser.parse_args(argv)
 
     folder = tempfile.TemporaryDirectory()
@@ -106,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             body = screening_body(demo.today, counter[0])
             return client.post("/api/screenings", json=body, headers=csrf)
 
-        def adverse_event() -> Response:
+        def adverse_event(participant: int = participants[1]) -> Response:
             body = {
                 "term": "Headache",
                 "grade": 1,
@@ -114,8 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "attribution_hdmsc": "unlikely",
                 "attribution_standard": "unrelated",
             }
-            path = f"/api/participants/{participants[1]}/adverse-events"
+            path = f"/api/participants/{participant}/adverse-events"
             return client.post(path, json=body, headers=csrf)
+
+        for _ in range(args.adverse_events):
+            adverse_event(participants[3]).raise_for_status()
 
         paths: dict[str, Callable[[], Response]] = {
             "dashboard GET /desk": lambda: client.get("/desk"),
@@ -128,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "POST adverse event": adverse_event,
         }
         chosen = set(args.only.split(",")) if args.only else None
-        print(f"{args.repeat} requests each, {len(participants)} enrolled, {url.split(':')[0]}")
+        print(
+            f"{args.repeat} requests each, {len(participants)} enrolled, {url.split(':')[0]}, "
+            f"{args.adverse_events} more adverse events on the page read"
+        )
         print("| path | ms/request (wall) | ms/request (CPU) | statements/request |")
         print("|---|---:|---:|---:|")
         for name, send in paths.items():

@@ -25,8 +25,10 @@ def rows(client: TestClient, model: type[T]) -> list[T]:
         return found
 
 
-def page_text(client: TestClient, patient: int) -> str:
-    return html.unescape(client.get(f"/desk/participants/{patient}").text)
+def page_text(client: TestClient, patient: int, edit: str = "") -> str:
+    """The participant page; ``edit`` names the record form to draw open, as its links do."""
+    query = f"?edit={edit}" if edit else ""
+    return html.unescape(client.get(f"/desk/participants/{patient}{query}").text)
 
 
 def with_spo2(client: TestClient, patient: int, value: str) -> Measurement:
@@ -56,7 +58,7 @@ def today(client: TestClient) -> str:
 def test_a_measurement_is_corrected_only_with_a_reason(coord: TestClient) -> None:
     patient = enrolled_patient(coord)
     row = with_spo2(coord, patient, "92")
-    page = page_text(coord, patient)
+    page = page_text(coord, patient, edit=f"measurement-correct-{row.id}")
     assert f'action="/desk/participants/{patient}/measurements/{row.id}/correct"' in page
     assert 'name="value" type="text" value="92"' in page  # the form starts from the record
     url = f"/desk/participants/{patient}/measurements/{row.id}/correct"
@@ -101,7 +103,9 @@ def test_a_measurement_is_voided_with_a_reason(coord: TestClient) -> None:
     assert voided.voided_at is not None and voided.void_reason == "entered for the wrong patient"
     page = page_text(coord, patient)
     assert "entered for the wrong patient" in page
-    assert f"/measurements/{row.id}/correct" not in page  # a voided record is not corrected
+    assert f"edit=measurement-correct-{row.id}" not in page  # a voided record is not corrected
+    asked = page_text(coord, patient, edit=f"measurement-correct-{row.id}")
+    assert f"/measurements/{row.id}/correct" not in asked  # not even when asked for
 
 
 def test_a_medication_course_is_corrected_and_voided_with_a_reason(coord: TestClient) -> None:
@@ -134,7 +138,8 @@ def test_a_medication_course_is_corrected_and_voided_with_a_reason(coord: TestCl
     assert rows(coord, ConcomitantMedication)[0].voided_at is None
     coord.post(f"{base}/void", data={"reason": "duplicate entry"})
     assert rows(coord, ConcomitantMedication)[0].void_reason == "duplicate entry"
-    assert f"{base}/correct" not in page_text(coord, patient)
+    assert f"edit=medication-correct-{row.id}" not in page_text(coord, patient)
+    assert f"{base}/correct" not in page_text(coord, patient, edit=f"medication-correct-{row.id}")
 
 
 def test_another_participants_record_is_refused(coord: TestClient) -> None:
@@ -155,7 +160,10 @@ def test_a_monitor_sees_no_correction_forms_and_is_refused(coord: TestClient) ->
     medication = with_prednisone(coord, patient)
     monitor = as_user(coord, "mon")
     page = page_text(monitor, patient)
-    assert "/correct" not in page and "/void" not in page
+    assert "?edit=" not in page
+    for asked in (f"measurement-correct-{measurement.id}", f"medication-void-{medication.id}"):
+        page = page_text(monitor, patient, edit=asked)
+        assert "/correct" not in page and "/void" not in page
     base = f"/desk/participants/{patient}"
     for url, data in (
         (f"{base}/measurements/{measurement.id}/void", {"reason": "x"}),

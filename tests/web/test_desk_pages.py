@@ -372,10 +372,13 @@ def test_dsmb_gets_a_page_saying_the_desk_is_not_for_its_role(coord: TestClient)
 
 def test_an_infusion_corrected_with_a_reason(coord: TestClient) -> None:
     patient = enrolled_patient(coord)
-    page = coord.get(f"/desk/participants/{patient}").text
-    assert f'action="/desk/participants/{patient}/infusions/1/correct"' in page
     given = next(row for row in rows(coord, Infusion) if row.number == 1)
     url = f"/desk/participants/{patient}/infusions/{given.id}/correct"
+    page = coord.get(f"/desk/participants/{patient}").text
+    assert f'href="?edit=infusion-correct-{given.id}#form-infusion-correct-{given.id}"' in page
+    assert f'action="{url}"' not in page  # drawn only when asked for
+    page = coord.get(f"/desk/participants/{patient}?edit=infusion-correct-{given.id}").text
+    assert f'action="{url}"' in page
     typed = {"given_at": "2026-03-10T01:00", "cells_given": "1.9e7", "product_lot": "LOT-1b"}
     refused = coord.post(url, data=typed)
     assert refused.status_code == 400 and 'value="LOT-1b"' in refused.text

@@ -198,11 +198,16 @@ def participant_document(session: Session, participant_id: int) -> dict[str, Any
         return [row_document(row) for row in found]
 
     events = rows(AdverseEvent, AdverseEvent.id)
+    assessments = {
+        row.adverse_event_id: row_document(row)
+        for row in session.scalars(
+            select(DltAssessment)
+            .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+            .where(AdverseEvent.participant_id == participant_id)
+        )
+    }
     for event in events:
-        dlt = session.scalars(
-            select(DltAssessment).where(DltAssessment.adverse_event_id == event["id"])
-        ).one_or_none()
-        event["dlt"] = None if dlt is None else row_document(dlt)
+        event["dlt"] = assessments.get(event["id"])
     return row_document(
         person,
         screenings=[

@@ -63,6 +63,8 @@ from trialdesk.web.sessions import Account
 router = APIRouter(include_in_schema=False)
 PageAccount = Annotated[Account, Depends(page_account)]
 Write = Callable[[Session, TrialContext], object]
+AUDIT_LINES_SHOWN = 50
+"""The participant page shows this many of the newest audit entries; ``?audit=all`` all."""
 
 
 @router.get("/desk/participants")
@@ -117,8 +119,11 @@ def show_participant(
     if (refusal := read_refusal(request, account)) is not None:
         return refusal
     lang = page_lang(request)
+    whole_audit = request.query_params.get("audit") == "all"
     with desk_session(request) as (session, ctx):
-        view = read_participant(session, ctx, participant_id)
+        view = read_participant(
+            session, ctx, participant_id, audit_limit=None if whole_audit else AUDIT_LINES_SHOWN
+        )
         return render(
             request,
             account,
@@ -126,6 +131,8 @@ def show_participant(
             {
                 "v": view,
                 "state": state,
+                # Only this record's correction or void form is drawn (see the template).
+                "edit": request.query_params.get("edit", "")[:80],
                 "known_term": known_term,
                 "infusion_form_values": lambda row: infusion_form_values(row, site_zone(ctx.clock)),
                 "form_state": FormState,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from trialdesk.clinical.ctcae import CtcaeError, CtcaeTerm, term, term_by_code
@@ -85,6 +85,9 @@ class ParticipantView:
     pneumonitis: list[Measurement]
     timeline: list[TimelineItem] = field(default_factory=list)
     audit: list[AuditLine] = field(default_factory=list)
+    """Newest first; at most the ``audit_limit`` given to :func:`read_participant`."""
+    audit_cut: bool = False
+    """Whether older audit entries exist beyond those in ``audit``."""
 
     @property
     def open_infusion_numbers(self) -> list[int]:
@@ -100,7 +103,11 @@ def _rows(session: Session, model: Any, participant_id: int) -> list[Any]:
     )
 
 
-def read_participant(session: Session, ctx: TrialContext, participant_id: int) -> ParticipantView:
+def read_participant(
+    session: Session, ctx: TrialContext, participant_id: int, *, audit_limit: int | None = None
+) -> ParticipantView:
+    """Everything the participant page shows; the audit trail cut to its ``audit_limit`` newest
+    entries (None: all of them)."""
     person = get_participant(session, participant_id)
     summary = trial_summary(session, ctx)
     line = next((p for p in summary.patients if p.participant_id == person.id), None)
@@ -165,7 +172,7 @@ def read_participant(session: Session, ctx: TrialContext, participant_id: int) -
         *measurements,
         *view.medications,
     ]
-    view.audit = _audit(session, records)
+    view.audit, view.audit_cut = _audit(session, records, audit_limit)
     return view
 
 
@@ -265,16 +272,18 @@ def _shown(stored: str) -> str:
     return str(value)
 
 
-def _audit(session: Session, records: list[Any]) -> list[AuditLine]:
-    wanted = {(audit_entity(row), str(row.id)) for row in records}
-    entities = {entity for entity, _ in wanted}
-    ids = {entity_id for _, entity_id in wanted}
-    entries = session.scalars(
+def _audit(session: Session, records: list[Any], limit: int | None) -> tuple[list[AuditLine], bool]:
+    wanted = sorted({(audit_entity(row), str(row.id)) for row in records})
+    query = (
         select(AuditEntry)
-        .where(AuditEntry.entity.in_(entities), AuditEntry.entity_id.in_(ids))
-        .order_by(AuditEntry.id)
+        .where(tuple_(AuditEntry.entity, AuditEntry.entity_id).in_(wanted))
+        .order_by(AuditEntry.id.desc())
     )
-    return [
+    if limit is not None:
+        query = query.limit(limit + 1)
+    entries = list(session.scalars(query))
+    cut = limit is not None and len(entries) > limit
+    lines = [
         AuditLine(
             e.at,
             e.actor,
@@ -285,9 +294,9 @@ def _audit(session: Session, records: list[Any]) -> list[AuditLine]:
             _shown(e.new_value),
             e.reason,
         )
-        for e in entries
-        if (e.entity, e.entity_id) in wanted
+        for e in entries[:limit]
     ]
+    return lines, cut
 
 
 def known_term(name_or_code: str) -> CtcaeTerm | None:

@@ -1,14 +1,16 @@
 """A write that waits too long for the write lock answers 503 with Retry-After, saves nothing,
 and a second try once the lock is free is saved (SQLite: another connection holds
-``BEGIN IMMEDIATE``, as a long write of another process would)."""
+``BEGIN IMMEDIATE``, as a long write of another process would; any database: another writer
+of the same process holds its turn in the process's queue)."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from web_accounts import desk_client
 
 from trialdesk.store.models import Participant
@@ -32,6 +34,30 @@ def test_a_write_that_cannot_get_the_lock_in_time_answers_503_and_saves_nothing(
             holder.close()
 
         assert busy.status_code == 503, busy.text
+        assert busy.headers["retry-after"] == "2"
+        assert busy.headers["content-type"].startswith("application/problem+json")
+        assert "nothing of it was saved" in busy.json()["detail"]
+        with unit_of_work(engine, write=False) as session:
+            assert session.scalar(select(func.count()).select_from(Participant)) == 0
+
+        again = client.post("/api/participants", json={"contact_note": "held up"})
+        assert again.status_code == 201, again.text
+
+
+def test_a_write_that_waits_too_long_in_the_process_queue_answers_503_and_saves_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("trialdesk.store.session.WRITER_QUEUE_TIMEOUT_S", 0.2)
+    with desk_client(database_url, "coord") as client:
+        engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
+        with unit_of_work(engine) as holder:
+            holder.execute(text("SELECT 1"))  # a writer that has begun: it holds the turn
+            started = time.monotonic()
+            busy = client.post("/api/participants", json={"contact_note": "held up"})
+            waited = time.monotonic() - started
+
+        assert busy.status_code == 503, busy.text
+        assert waited < 5, "answered by the database's timeout, not the process's queue"
         assert busy.headers["retry-after"] == "2"
         assert busy.headers["content-type"].startswith("application/problem+json")
         assert "nothing of it was saved" in busy.json()["detail"]

@@ -8,6 +8,14 @@ writing unit of work first takes the database's write lock, before it reads anyt
 - SQLite: ``BEGIN IMMEDIATE`` (the file's one writer lock; others wait up to the busy timeout);
 - PostgreSQL: a transaction-level advisory lock, released by the commit or rollback.
 
+The lock is taken when the unit of work first touches the database, not when it opens: work
+done before the first statement (evaluating a screening's criteria, checking a form) does not
+hold the other writers up. Within one server process the writers also queue on a
+``threading.Lock`` before asking the database, from the moment their session begins its
+transaction (the first statement, or the first object added): a thread waiting there wakes as
+soon as the previous writer is done, where SQLite's busy handler would have polled with sleeps
+of up to 100 ms, and a waiting writer holds no pooled connection.
+
 Readers are not held up: SQLite's WAL and PostgreSQL's MVCC let them read the last committed
 state while a writer works. Every trialdesk write also extends the single audit hash chain, so
 writers were already serial at the audit checkpoint; taking the lock first costs no concurrency
@@ -16,48 +24,104 @@ that the desk had.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 WRITE_LOCK_KEY: Final = 7_391_004_280_615_362_301
 """The PostgreSQL advisory lock key of trialdesk's writers (any fixed 64-bit number)."""
+
+
+WRITER_QUEUE_TIMEOUT_S: Final = 10.0
+"""How long a writer waits for its process's turn, like SQLite's busy timeout for the file."""
+
+_writer_queues: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_writer_queues_guard = threading.Lock()
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
     """A unit of work opened for reading tried to write (a programming error, never the user's)."""
 
 
+class WriterQueueTimeout(RuntimeError):
+    """A writer waited longer than ``WRITER_QUEUE_TIMEOUT_S`` for its turn; nothing was written."""
+
+
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """A session that commits when the block ends normally and rolls back when it raises.
 
-    ``write=True`` takes the write lock first (see the module docstring); ``write=False`` reads
-    the last committed state without waiting and refuses to flush any change.
+    ``write=True`` takes the write lock before its first statement (see the module docstring);
+    ``write=False`` reads the last committed state without waiting and refuses to flush any
+    change.
     Objects stay readable after the commit (``expire_on_commit=False``) so that callers can
     render what they just saved without another round trip.
     """
     session = Session(engine, expire_on_commit=False)
+    turn = _WriterTurn(_writer_queue(engine))
     try:
         if write:
-            take_write_lock(session)
+            event.listen(session, "after_transaction_create", turn.wait)
+            event.listen(session, "after_begin", _take_write_lock)
         else:
             event.listen(session, "before_flush", _refuse_flush)
         yield session
-        session.commit()
+        # Committing a session that never began would begin a transaction only to commit it, and
+        # a writer would queue for its turn with nothing to write.
+        if session.in_transaction() or session.dirty:
+            session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
-        session.close()
+        try:
+            session.close()
+        finally:
+            turn.end()  # a turn left held would stop every later writer of the process
 
 
-def take_write_lock(session: Session) -> None:
-    """Wait for, then hold until the transaction ends, the right to write."""
-    connection = session.connection()
+class _WriterTurn:
+    """This unit of work's place in its process's queue of writers, held from the start of its
+    first transaction to its end (savepoints and later transactions keep it)."""
+
+    def __init__(self, queue: threading.Lock) -> None:
+        self._queue = queue
+        self._held = False
+
+    def wait(self, _session: Session, transaction: SessionTransaction) -> None:
+        if self._held or transaction.parent is not None:
+            return
+        if not self._queue.acquire(timeout=WRITER_QUEUE_TIMEOUT_S):
+            raise WriterQueueTimeout(
+                f"waited more than {WRITER_QUEUE_TIMEOUT_S:g} s for the other writers"
+            )
+        self._held = True
+
+    def end(self) -> None:
+        if self._held:
+            self._held = False
+            self._queue.release()
+
+
+def _writer_queue(engine: Engine) -> threading.Lock:
+    with _writer_queues_guard:
+        return _writer_queues.setdefault(engine, threading.Lock())
+
+
+def _take_write_lock(
+    _session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    if not transaction.nested:  # a savepoint runs inside the transaction that took it
+        take_write_lock(connection)
+
+
+def take_write_lock(connection: Connection) -> None:
+    """Wait for, then hold until the transaction ends, the database's right to write."""
     backend = connection.dialect.name
     if backend == "sqlite":
         if _is_memory(connection.engine):

@@ -1,7 +1,8 @@
 """A write that could not get the database's write lock in time answers 503, not 500.
 
 Writers take turns (:mod:`trialdesk.store.session`). When the desk is so busy that one waits
-longer than the database lets it (SQLite's busy timeout), its transaction was rolled back before
+longer than the database lets it (SQLite's busy timeout) or than its process's queue of writers
+allows, its transaction was rolled back before
 anything was written, so the person can simply send it again. That is what the answer says.
 """
 
@@ -12,6 +13,7 @@ from typing import Final
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import OperationalError
 
+from trialdesk.store.session import WriterQueueTimeout
 from trialdesk.web.api_screenings import problem
 
 RETRY_AFTER_SECONDS: Final = 2
@@ -20,6 +22,7 @@ _LOCK_MESSAGES: Final = ("database is locked", "lock timeout", "could not obtain
 
 def install_busy_answer(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _busy)
+    app.add_exception_handler(WriterQueueTimeout, _busy)
 
 
 def waited_too_long_for_lock(exc: OperationalError) -> bool:
@@ -28,8 +31,7 @@ def waited_too_long_for_lock(exc: OperationalError) -> bool:
 
 
 async def _busy(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationalError)
-    if not waited_too_long_for_lock(exc):
+    if isinstance(exc, OperationalError) and not waited_too_long_for_lock(exc):
         raise exc
     response = problem(
         503,

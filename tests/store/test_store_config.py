@@ -6,12 +6,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.config import database_url
-from trialdesk.store.engine import make_engine
+from trialdesk.store.engine import POOL_SIZE, make_engine
 from trialdesk.store.models import User
 from trialdesk.store.session import unit_of_work
 
@@ -95,6 +95,38 @@ def test_an_engine_serves_several_threads(engine: Engine) -> None:
     assert failures == []
     with Session(engine) as session:
         assert session.query(User).count() == 4
+
+
+def test_a_second_burst_of_requests_reuses_the_connections_of_the_first(engine: Engine) -> None:
+    """Each request on its own thread holds a connection; the pool keeps as many as a busy
+    server uses at once. It used to keep 5 and close the rest after each use, so under load
+    PostgreSQL started a new server process for nearly every request."""
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
+
+    def burst() -> None:
+        together = threading.Barrier(POOL_SIZE)
+        failures: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                with unit_of_work(engine, write=False) as session:
+                    session.execute(text("SELECT 1"))
+                    together.wait(timeout=10)  # all of them hold a connection at once
+            except BaseException as exc:  # pragma: no cover - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=read) for _ in range(POOL_SIZE)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert failures == []
+
+    burst()
+    after_first = len(opened)
+    burst()
+    assert len(opened) == after_first
 
 
 def test_unit_of_work_commits_on_success_and_rolls_back_on_error(engine: Engine) -> None:

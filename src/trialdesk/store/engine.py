@@ -11,6 +11,11 @@ from sqlalchemy.pool import StaticPool
 from trialdesk.store.config import validate_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 20
+"""Connections kept open per process. The web server runs up to 40 requests at once in threads;
+a smaller pool closed every connection beyond it after each use, and PostgreSQL then started a
+new backend process for nearly every request under load."""
+POOL_OVERFLOW = 20
 
 
 def make_engine(url: str) -> Engine:
@@ -19,7 +24,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, in_memory=parsed.database in (None, "", ":memory:"))
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
@@ -27,6 +32,8 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
     if in_memory:
         # One shared connection, otherwise every pooled connection would see its own empty DB.
         options["poolclass"] = StaticPool
+    else:
+        options.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")

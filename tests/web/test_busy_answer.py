@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from desk_seed import clock_of
 from sqlalchemy import func, select, text
 from web_accounts import desk_client
 
+from trialdesk.store.accounts import WebSession
 from trialdesk.store.models import Participant
 from trialdesk.store.session import unit_of_work
 
@@ -66,3 +68,29 @@ def test_a_write_that_waits_too_long_in_the_process_queue_answers_503_and_saves_
 
         again = client.post("/api/participants", json={"contact_note": "held up"})
         assert again.status_code == 201, again.text
+
+
+def test_a_read_is_answered_when_its_session_expiry_cannot_move_because_the_desk_is_busy(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving a session's expiry forward (at most once a minute) is a write. When the writers'
+    queue is full the request is answered with the session as read, and a later one moves it."""
+    monkeypatch.setattr("trialdesk.store.session.WRITER_QUEUE_TIMEOUT_S", 0.2)
+    with desk_client(database_url, "coord") as client:
+        engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
+        clock = clock_of(client)
+        clock.advance(minutes=5)  # the session's expiry is due to move
+
+        def last_seen() -> object:
+            with unit_of_work(engine, write=False) as session:
+                return session.scalar(select(func.max(WebSession.last_seen_at)))
+
+        before = last_seen()
+        with unit_of_work(engine) as holder:
+            holder.execute(text("SELECT 1"))  # a writer that has begun: it holds the turn
+            busy = client.get("/api/participants")
+        assert busy.status_code == 200, busy.text
+        assert last_seen() == before
+
+        assert client.get("/api/participants").status_code == 200
+        assert last_seen() == clock.now()

@@ -31,6 +31,7 @@ from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 WRITE_LOCK_KEY: Final = 7_391_004_280_615_362_301
@@ -42,6 +43,9 @@ WRITER_QUEUE_TIMEOUT_S: Final = 10.0
 
 _writer_queues: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _writer_queues_guard = threading.Lock()
+
+
+_LOCK_TIMEOUT_MESSAGES: Final = ("database is locked", "lock timeout", "could not obtain lock")
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
@@ -138,3 +142,14 @@ def _is_memory(engine: Engine) -> bool:
 def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
     if session.new or session.dirty or session.deleted:
         raise ReadOnlyUnitOfWork("a read-only unit of work tried to write; open it with write=True")
+
+
+def waited_too_long(exc: BaseException) -> bool:
+    """Whether ``exc`` says a writer gave up waiting for its turn (nothing of it was written):
+    its process's queue, SQLite's busy timeout or a PostgreSQL lock timeout."""
+    if isinstance(exc, WriterQueueTimeout):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return any(message in text for message in _LOCK_TIMEOUT_MESSAGES)
+    return False

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trialdesk.errors import TrialdeskError
-from trialdesk.store.session import unit_of_work
+from trialdesk.store.session import unit_of_work, waited_too_long
 from trialdesk.trial.roles import Action, check_permitted
 from trialdesk.web.asgi import HttpMiddleware, header
 from trialdesk.web.clock import app_clock
@@ -106,8 +106,15 @@ def _resolve(app: ASGIApp, token: str) -> Account | None:
     if not touch_due:
         return account
     # Its expiry moves: decide again under the write lock (it may have ended meanwhile).
-    with unit_of_work(runtime.engine) as session:
-        return resolve_session(session, token, clock=clock)
+    try:
+        with unit_of_work(runtime.engine) as session:
+            return resolve_session(session, token, clock=clock)
+    except Exception as exc:
+        if not waited_too_long(exc):
+            raise
+        # The desk is busy writing: this request goes on with the session as it was read, and
+        # a later one moves its expiry (it is due for a whole idle period).
+        return account
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -13,11 +13,10 @@ from typing import Final
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import OperationalError
 
-from trialdesk.store.session import WriterQueueTimeout
+from trialdesk.store.session import WriterQueueTimeout, waited_too_long
 from trialdesk.web.api_screenings import problem
 
 RETRY_AFTER_SECONDS: Final = 2
-_LOCK_MESSAGES: Final = ("database is locked", "lock timeout", "could not obtain lock")
 
 
 def install_busy_answer(app: FastAPI) -> None:
@@ -25,13 +24,8 @@ def install_busy_answer(app: FastAPI) -> None:
     app.add_exception_handler(WriterQueueTimeout, _busy)
 
 
-def waited_too_long_for_lock(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return any(message in text for message in _LOCK_MESSAGES)
-
-
 async def _busy(_: Request, exc: Exception) -> Response:
-    if isinstance(exc, OperationalError) and not waited_too_long_for_lock(exc):
+    if not waited_too_long(exc):
         raise exc
     response = problem(
         503,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 from trialdesk.store.clock import as_utc, utc_now
 from trialdesk.store.errors import AuditLogIsAppendOnly, AuditLogTampered, StoreError
 from trialdesk.store.models import AuditCheckpoint, AuditEntry
+from trialdesk.store.session import HOLDS_WRITE_LOCK
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -64,7 +65,10 @@ def record_change(
             field="reason",
         )
     at = as_utc(now, field="now") if now is not None else utc_now()
-    if session.get_bind().dialect.name == "postgresql":
+    # Begin first: a writing unit of work takes the writers' lock as its transaction begins.
+    backend = session.connection().dialect.name
+    if backend == "postgresql" and not session.info.get(HOLDS_WRITE_LOCK):
+        # Any other session (a script's) waits here for the audit chain.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
     last_hash = session.scalars(
         select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)

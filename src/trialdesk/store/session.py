@@ -38,6 +38,8 @@ WRITE_LOCK_KEY: Final = 7_391_004_280_615_362_301
 """The PostgreSQL advisory lock key of trialdesk's writers (any fixed 64-bit number)."""
 
 
+HOLDS_WRITE_LOCK: Final = "trialdesk.holds_write_lock"
+"""``Session.info`` key set while a writing unit of work holds the database's write lock."""
 WRITER_QUEUE_TIMEOUT_S: Final = 10.0
 """How long a writer waits for its process's turn, like SQLite's busy timeout for the file."""
 
@@ -74,6 +76,7 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             event.listen(session, "after_begin", _take_write_lock)
         else:
             event.listen(session, "before_flush", _refuse_flush)
+            _read_without_transaction(session, engine)
         yield session
         # Committing a session that never began would begin a transaction only to commit it, and
         # a writer would queue for its turn with nothing to write.
@@ -87,6 +90,15 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             session.close()
         finally:
             turn.end()  # a turn left held would stop every later writer of the process
+
+
+def _read_without_transaction(session: Session, engine: Engine) -> None:
+    """On PostgreSQL a reader sends its statements without BEGIN and COMMIT. At PostgreSQL's
+    READ COMMITTED every statement reads its own snapshot even inside a transaction, so the
+    transaction gave a reader nothing and cost two round trips to a busy server. SQLite keeps
+    its read transaction: there it is one snapshot for the whole unit of work."""
+    if engine.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 class _WriterTurn:
@@ -118,10 +130,11 @@ def _writer_queue(engine: Engine) -> threading.Lock:
 
 
 def _take_write_lock(
-    _session: Session, transaction: SessionTransaction, connection: Connection
+    session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
     if not transaction.nested:  # a savepoint runs inside the transaction that took it
         take_write_lock(connection)
+        session.info[HOLDS_WRITE_LOCK] = True
 
 
 def take_write_lock(connection: Connection) -> None:

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -147,15 +148,29 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on ``database_url`` with the schema at the newest migration."""
-    created = make_engine(database_url)
+@contextmanager
+def migrated_engine(url: str) -> Iterator[Engine]:
+    """An engine on ``url`` with the schema at the newest migration, disposed of afterwards."""
+    created = make_engine(url)
     upgrade_to_head(created)
     try:
         yield created
     finally:
         created.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on ``database_url`` with the schema at the newest migration."""
+    with migrated_engine(database_url) as created:
+        yield created
+
+
+@pytest.fixture
+def postgres_engine(postgres_database_url: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL database, for behaviour only PostgreSQL has."""
+    with migrated_engine(postgres_database_url) as created:
+        yield created
 
 
 @pytest.fixture

@@ -4,26 +4,11 @@ anyway), and a writer's audit entries take no second lock beside the writers' lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from trialdesk.store.audit import record_change
-from trialdesk.store.engine import make_engine
-from trialdesk.store.migrate import upgrade_to_head
 from trialdesk.store.session import unit_of_work
-
-
-@pytest.fixture
-def postgres(postgres_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_database_url)
-    upgrade_to_head(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def state_of(engine: Engine, backend: int) -> str:
@@ -35,15 +20,15 @@ def state_of(engine: Engine, backend: int) -> str:
     return str(state)
 
 
-def test_a_reader_holds_no_transaction_open_between_its_statements(postgres: Engine) -> None:
-    with unit_of_work(postgres, write=False) as session:
+def test_a_reader_holds_no_transaction_open_between_its_statements(postgres_engine: Engine) -> None:
+    with unit_of_work(postgres_engine, write=False) as session:
         backend = int(session.scalar(text("SELECT pg_backend_pid()")))
-        assert state_of(postgres, backend) == "idle"  # not "idle in transaction"
+        assert state_of(postgres_engine, backend) == "idle"  # not "idle in transaction"
         assert session.scalar(text("SELECT count(*) FROM audit_log")) == 0
 
-    with unit_of_work(postgres) as writer:  # a writer keeps its transaction to the end
+    with unit_of_work(postgres_engine) as writer:  # a writer keeps its transaction to the end
         backend = int(writer.scalar(text("SELECT pg_backend_pid()")))
-        assert state_of(postgres, backend) == "idle in transaction"
+        assert state_of(postgres_engine, backend) == "idle in transaction"
 
 
 def advisory_locks(session: Session) -> int:
@@ -70,14 +55,14 @@ def entry(session: Session) -> None:
     )
 
 
-def test_a_writer_audits_under_the_writers_lock_alone(postgres: Engine) -> None:
-    with unit_of_work(postgres) as writer:
+def test_a_writer_audits_under_the_writers_lock_alone(postgres_engine: Engine) -> None:
+    with unit_of_work(postgres_engine) as writer:
         entry(writer)
         entry(writer)
         assert advisory_locks(writer) == 1  # the writers' lock; no separate audit lock
 
     # A session outside unit_of_work (a script) still serialises its audit entries.
-    with Session(postgres) as script:
+    with Session(postgres_engine) as script:
         entry(script)
         assert advisory_locks(script) == 1
         script.commit()

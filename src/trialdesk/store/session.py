@@ -25,9 +25,9 @@ that the desk had.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event
@@ -38,6 +38,9 @@ WRITE_LOCK_KEY: Final = 7_391_004_280_615_362_301
 """The PostgreSQL advisory lock key of trialdesk's writers (any fixed 64-bit number)."""
 
 
+T = TypeVar("T")
+READS_ONLY: Final = "trialdesk.reads_only"
+"""``Session.info`` key set on a read-only unit of work's session."""
 HOLDS_WRITE_LOCK: Final = "trialdesk.holds_write_lock"
 """``Session.info`` key set while a writing unit of work holds the database's write lock."""
 WRITER_QUEUE_TIMEOUT_S: Final = 10.0
@@ -76,6 +79,7 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             event.listen(session, "after_begin", _take_write_lock)
         else:
             event.listen(session, "before_flush", _refuse_flush)
+            session.info[READS_ONLY] = True
             _read_without_transaction(session, engine)
         yield session
         # Committing a session that never began would begin a transaction only to commit it, and
@@ -166,3 +170,16 @@ def waited_too_long(exc: BaseException) -> bool:
         text = str(exc.orig).lower()
         return any(message in text for message in _LOCK_TIMEOUT_MESSAGES)
     return False
+
+
+def read_once(session: Session, key: str, read: Callable[[], T]) -> T:
+    """``read()``, remembered under ``key`` for the rest of a read-only unit of work, which
+    cannot change what it read (a page asks for the same rows from several places); any other
+    session reads afresh each time."""
+    if not session.info.get(READS_ONLY):
+        return read()
+    remembered: dict[str, Any] = session.info.setdefault("trialdesk.read_once", {})
+    if key not in remembered:
+        remembered[key] = read()
+    value: T = remembered[key]
+    return value

@@ -22,6 +22,7 @@ from trialdesk import __version__
 from trialdesk.design.base import Decision, LevelState, TrialState
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import EscalationDecision
+from trialdesk.store.session import read_once
 from trialdesk.trial.cohorts import (
     CohortView,
     TrialReading,
@@ -202,43 +203,45 @@ def get_decision(session: Session, decision_id: int) -> EscalationDecision:
 
 def signed_decision_for(session: Session, cohort_number: int) -> EscalationDecision | None:
     """The signed, current decision about ``cohort_number``, if any."""
-    return session.scalars(
-        select(EscalationDecision)
-        .where(
-            EscalationDecision.cohort_number == cohort_number,
-            EscalationDecision.signed_at.is_not(None),
-            EscalationDecision.superseded.is_(False),
-        )
-        .order_by(EscalationDecision.id.desc())
-        .limit(1)
-    ).one_or_none()
+    signed = [
+        row
+        for row in _in_force(session)
+        if row.cohort_number == cohort_number and row.signed_at is not None
+    ]
+    return signed[-1] if signed else None
 
 
 def open_decisions(session: Session, cohort_number: int) -> list[EscalationDecision]:
     """Computed, unsigned, not superseded decisions about ``cohort_number``."""
-    return list(
-        session.scalars(
-            select(EscalationDecision)
-            .where(
-                EscalationDecision.cohort_number == cohort_number,
-                EscalationDecision.signed_at.is_(None),
-                EscalationDecision.superseded.is_(False),
-            )
-            .order_by(EscalationDecision.id)
-        )
-    )
+    return [
+        row
+        for row in _in_force(session)
+        if row.cohort_number == cohort_number and row.signed_at is None
+    ]
 
 
 def signed_stop(session: Session) -> EscalationDecision | None:
     """The signed decision that stopped the trial, if there is one."""
-    for row in session.scalars(
-        select(EscalationDecision)
-        .where(EscalationDecision.signed_at.is_not(None), EscalationDecision.superseded.is_(False))
-        .order_by(EscalationDecision.id)
-    ):
-        if stored_decision(row).get("stop"):
+    for row in _in_force(session):
+        if row.signed_at is not None and stored_decision(row).get("stop"):
             return row
     return None
+
+
+def _in_force(session: Session) -> list[EscalationDecision]:
+    """The decisions not superseded, oldest first; read once per page view (the trial summary
+    asks for them from three places), afresh in a writing unit of work."""
+    return read_once(
+        session,
+        "decisions in force",
+        lambda: list(
+            session.scalars(
+                select(EscalationDecision)
+                .where(EscalationDecision.superseded.is_(False))
+                .order_by(EscalationDecision.id)
+            )
+        ),
+    )
 
 
 def _known_only(state: TrialState) -> TrialState:

@@ -36,8 +36,6 @@ from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 WRITE_LOCK_KEY: Final = 7_391_004_280_615_362_301
 """The PostgreSQL advisory lock key of trialdesk's writers (any fixed 64-bit number)."""
-
-
 T = TypeVar("T")
 READS_ONLY: Final = "trialdesk.reads_only"
 """``Session.info`` key set on a read-only unit of work's session."""
@@ -46,11 +44,10 @@ HOLDS_WRITE_LOCK: Final = "trialdesk.holds_write_lock"
 WRITER_QUEUE_TIMEOUT_S: Final = 10.0
 """How long a writer waits for its process's turn, like SQLite's busy timeout for the file."""
 
+_LOCK_TIMEOUT_MESSAGES: Final = ("database is locked", "lock timeout", "could not obtain lock")
+
 _writer_queues: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _writer_queues_guard = threading.Lock()
-
-
-_LOCK_TIMEOUT_MESSAGES: Final = ("database is locked", "lock timeout", "could not obtain lock")
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
@@ -72,9 +69,9 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     render what they just saved without another round trip.
     """
     session = Session(engine, expire_on_commit=False)
-    turn = _WriterTurn(_writer_queue(engine))
+    turn = _WriterTurn(_writer_queue(engine)) if write else None
     try:
-        if write:
+        if turn is not None:
             event.listen(session, "after_transaction_create", turn.wait)
             event.listen(session, "after_begin", _take_write_lock)
         else:
@@ -93,7 +90,8 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         try:
             session.close()
         finally:
-            turn.end()  # a turn left held would stop every later writer of the process
+            if turn is not None:
+                turn.end()  # a turn left held would stop every later writer of the process
 
 
 def _read_without_transaction(session: Session, engine: Engine) -> None:

@@ -2,8 +2,8 @@
 
 Writers take turns (:mod:`trialdesk.store.session`). When the desk is so busy that one waits
 longer than the database lets it (SQLite's busy timeout) or than its process's queue of writers
-allows, its transaction was rolled back before
-anything was written, so the person can simply send it again. That is what the answer says.
+allows, its transaction was rolled back before anything was written, so the person can simply
+send it again. That is what the answer says.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ backend (clients start no new request after it). Exit status 1 when any request 
 database does not reconcile.
 
 Run: .venv/bin/python benchmarks/load_mixed.py [--clients 50] [--requests 3000] [--think-ms 500]
-     [--backends sqlite,postgresql] [--max-seconds 120] [--workers 1] [--keep-logs DIR]
+     [--backends sqlite,postgresql] [--max-seconds 120] [--workers 1] [--threads N]
+     [--keep-logs DIR]
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ KEEPALIVE_S: Final = 4.0
 """Clients keep an idle connection this long; uvicorn closes one after 5 s."""
 INVESTIGATOR_EVERY: Final = 10
 """Every tenth client logs in as the investigator; the others as coordinators."""
+WARM_UP_CLIENTS: Final = 8
+"""Clients that warm the server up at once (each its own connection, so every worker is hit)."""
 
 DASHBOARD: Final = "dashboard GET /desk"
 PARTICIPANT_PAGE: Final = "participant page GET /desk/participants/{id}"
@@ -133,6 +136,8 @@ class Config:
     seed: int = 0
     workers: int = 1
     """Server processes (``trialdesk serve --workers``); 1 is serve's default."""
+    threads: int | None = None
+    """Requests each process works on at once (``serve --threads``); None: serve's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +284,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, log_path: Path, workers: int = 1) -> Iterator[tuple[str, int]]:
+def served(
+    url: str, log_path: Path, workers: int = 1, threads: int | None = None
+) -> Iterator[tuple[str, int]]:
     """``trialdesk serve`` on a free loopback port; (base URL, pid) once /healthz answers 200."""
     port = free_port()
     command = [
@@ -294,6 +301,7 @@ def served(url: str, log_path: Path, workers: int = 1) -> Iterator[tuple[str, in
         "--database-url",
         url,
         *(["--workers", str(workers)] if workers > 1 else []),
+        *(["--threads", str(threads)] if threads is not None else []),
     ]
     with log_path.open("wb") as log:
         # Several workers must sign the public forms with one key (a fresh one per run).
@@ -516,9 +524,12 @@ async def drive(
         ready = [c for c in clients if c.csrf]
         if not ready:
             raise SystemExit(f"no client could log in: {outcome.failures[:3]}")
-        # One untimed request of each kind first: templates compiled, caches and pools filled.
+        # One untimed request of each kind first, from several clients (connections) so that
+        # every worker process gets some: templates compiled, caches and pools filled.
         warm_up = Outcome()
-        await ready[0].run(list(dict.fromkeys(ROUND)), warm_up, time.monotonic() + 60)
+        kinds = list(dict.fromkeys(ROUND))
+        until = time.monotonic() + 60
+        await asyncio.gather(*(c.run(kinds, warm_up, until) for c in ready[:WARM_UP_CLIENTS]))
         if warm_up.failures:
             raise SystemExit(f"the warm-up failed: {warm_up.failures[0]}")
         await asyncio.to_thread(snapshot)
@@ -657,7 +668,7 @@ def run_backend(
         engine = make_engine(url)
         try:
             load_before = os.getloadavg()
-            with served(url, log_path, config.workers) as (base, pid):
+            with served(url, log_path, config.workers, config.threads) as (base, pid):
                 cpu_start = cpu_seconds(pid)
                 logins, outcome = asyncio.run(
                     drive(base, seeded, config, lambda: take_before(engine, before))
@@ -825,6 +836,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (trialdesk serve --workers)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="requests each server process works on at once (serve --threads; default: serve's)",
+    )
     parser.add_argument("--postgres-admin-url", default=DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -834,12 +851,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.clients < 1 or args.requests < 1:
         parser.error("--clients and --requests must be at least 1")
     config = Config(
-        args.clients, args.requests, args.think_ms, args.max_seconds, args.seed, args.workers
+        args.clients,
+        args.requests,
+        args.think_ms,
+        args.max_seconds,
+        args.seed,
+        args.workers,
+        args.threads,
     )
     print(f"machine: {machine()}")
     print(
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; server: trialdesk serve (uvicorn, "
-        f"{args.workers} process{'es' if args.workers > 1 else ''}) on 127.0.0.1\n"
+        f"{args.workers} process{'es' if args.workers > 1 else ''}, "
+        f"{'--threads ' + str(args.threads) if args.threads else 'default threads'}) on 127.0.0.1\n"
     )
     all_met = True
     failed = False

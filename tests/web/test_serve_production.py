@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 
 from trialdesk.cli import run
 from trialdesk.logs import LOG_FORMAT_ENV, LOG_LEVEL_ENV
 from trialdesk.web.form_tokens import SECRET_ENV
+from trialdesk.web.request_threads import DEFAULT_REQUEST_THREADS, REQUEST_THREADS_ENV
 from trialdesk.web.serving import FACTORY, PROTOCOL_ENV, create_app_from_env, is_loopback
 
 
@@ -37,7 +39,8 @@ def started(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, dict[st
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append((app, options)))
     # setenv first, so that whatever serve sets in os.environ is removed again afterwards.
-    for name in (PROTOCOL_ENV, LOG_FORMAT_ENV, LOG_LEVEL_ENV, SECRET_ENV, "TRIALDESK_DATABASE_URL"):
+    settings = (PROTOCOL_ENV, LOG_FORMAT_ENV, LOG_LEVEL_ENV, SECRET_ENV, REQUEST_THREADS_ENV)
+    for name in (*settings, "TRIALDESK_DATABASE_URL"):
         monkeypatch.setenv(name, "x")
         monkeypatch.delenv(name)
     monkeypatch.setattr("trialdesk.logs.configure_logging", lambda *a: None)
@@ -49,6 +52,11 @@ def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = run(["serve", *args])
     printed = capsys.readouterr()
     return code, printed.out + printed.err
+
+
+def request_threads_of(client: TestClient) -> int:
+    """How many requests the running app works on at once (its event loop's thread pool)."""
+    return int(client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens))
 
 
 def test_several_workers_without_a_secret_key_are_refused_with_how_to_fix_it(
@@ -95,6 +103,7 @@ def test_several_workers_start_from_the_factory_with_the_settings_in_the_environ
         capsys,
         "--workers", "3", "--database-url", database_url, "--host", "0.0.0.0",
         "--forwarded-allow-ips", "10.0.0.5", "--log-format", "text", "--protocol", str(protocol),
+        "--threads", "5",
     )  # fmt: skip
     assert code == 0, output
     assert "with 3 workers" in output
@@ -106,12 +115,14 @@ def test_several_workers_start_from_the_factory_with_the_settings_in_the_environ
     assert os.environ["TRIALDESK_DATABASE_URL"] == database_url
     assert os.environ[PROTOCOL_ENV] == str(protocol.resolve())
     assert os.environ[LOG_FORMAT_ENV] == "text"
+    assert os.environ[REQUEST_THREADS_ENV] == "5"
 
     # What each worker does: build the desk from that environment.
     with TestClient(create_app_from_env()) as worker:
         health = worker.get("/healthz")
         assert health.status_code == 200, health.text
         assert worker.get("/api/protocol").json()["version"] == "served-from-a-file"
+        assert request_threads_of(worker) == 5
 
 
 def test_one_worker_runs_the_app_in_process_without_uvicorns_access_log(
@@ -124,6 +135,47 @@ def test_one_worker_runs_the_app_in_process_without_uvicorns_access_log(
     [(target, options)] = started
     assert not isinstance(target, str) and "workers" not in options
     assert options["access_log"] is False and options["proxy_headers"] is False
+    with TestClient(target) as served:
+        assert request_threads_of(served) == DEFAULT_REQUEST_THREADS == 8
+
+
+def test_threads_sets_how_many_requests_the_process_works_on_at_once(
+    started: list[tuple[Any, dict[str, Any]]],
+    sqlite_database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, output = invoke(capsys, "--database-url", sqlite_database_url, "--threads", "3")
+    assert code == 0, output
+    [(target, _)] = started
+    with TestClient(target) as served:
+        assert request_threads_of(served) == 3
+        assert served.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "environment", "message"),
+    [
+        (("--threads", "0"), None, "error: --threads: 0 is out of range; give 1 to 200"),
+        (("--threads", "201"), None, "error: --threads: 201 is out of range; give 1 to 200"),
+        ((), "many", "error: TRIALDESK_REQUEST_THREADS: 'many' is not a whole number"),
+        ((), "-4", "error: TRIALDESK_REQUEST_THREADS: -4 is out of range"),
+    ],
+)
+def test_a_thread_count_out_of_range_is_refused_before_anything_starts(
+    args: tuple[str, ...],
+    environment: str | None,
+    message: str,
+    started: list[tuple[Any, dict[str, Any]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if environment is not None:
+        monkeypatch.setenv(REQUEST_THREADS_ENV, environment)
+    database = tmp_path / "never.sqlite3"
+    code, output = invoke(capsys, "--database-url", f"sqlite:///{database}", *args)
+    assert code == 2 and message in output, output
+    assert started == [] and not database.exists()  # refused before the database was made
 
 
 def test_the_factory_uses_the_builtin_protocol_and_the_database_url_from_the_environment(

@@ -51,6 +51,13 @@ def serve(
             "PostgreSQL).",
         ),
     ] = 1,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            help="Requests each worker process works on at once; default: "
+            "TRIALDESK_REQUEST_THREADS, else 8 (see docs/operations.md).",
+        ),
+    ] = None,
     proxy_headers: Annotated[
         bool,
         typer.Option(
@@ -75,6 +82,7 @@ def serve(
     from trialdesk.logs import configure_logging
     from trialdesk.web.app import create_app
     from trialdesk.web.form_tokens import SECRET_ENV
+    from trialdesk.web.request_threads import REQUEST_THREADS_ENV
     from trialdesk.web.serving import FACTORY, PROTOCOL_ENV, is_loopback, require_shared_secret
 
     configure_logging(log_format, log_level)
@@ -96,7 +104,7 @@ def serve(
             database_url = f"sqlite:///{folder / 'demo.sqlite3'}"
         typer.echo(seed_and_describe(database_url, str(protocol or "builtin")))
 
-    application = create_app(protocol_path=protocol, database_url=database_url)
+    application = create_app(protocol_path=protocol, database_url=database_url, threads=threads)
     runtime = application.state.runtime
     typer.echo(
         f"trialdesk: protocol {runtime.loaded.protocol.id} on {runtime.database_label}"
@@ -123,4 +131,6 @@ def serve(
         os.environ.pop(PROTOCOL_ENV, None)
     os.environ[LOG_FORMAT_ENV] = log_format
     os.environ[LOG_LEVEL_ENV] = log_level
+    if threads is not None:
+        os.environ[REQUEST_THREADS_ENV] = str(threads)
     uvicorn.run(FACTORY, factory=True, workers=workers, **server_options)

@@ -35,6 +35,7 @@ from trialdesk.web.i18n import normalise_lang, translate
 from trialdesk.web.input_guards import install_input_guards
 from trialdesk.web.pages import install_desk_pages
 from trialdesk.web.public_routes import PublicGuards, public_router
+from trialdesk.web.request_threads import request_threads, use_request_threads
 from trialdesk.web.runtime import Runtime
 from trialdesk.web.security_headers import SecurityHeadersMiddleware
 
@@ -42,14 +43,20 @@ _PACKAGE = resources.files("trialdesk.web")
 
 
 def create_app(
-    *, protocol_path: str | Path | None = None, database_url: str | None = None
+    *,
+    protocol_path: str | Path | None = None,
+    database_url: str | None = None,
+    threads: int | None = None,
 ) -> FastAPI:
-    """A ready app. ``database_url`` overrides TRIALDESK_DATABASE_URL / the default SQLite file."""
+    """A ready app. ``database_url`` overrides TRIALDESK_DATABASE_URL / the default SQLite file;
+    ``threads`` (requests worked on at once) overrides TRIALDESK_REQUEST_THREADS / the default."""
+    threads = request_threads(threads)
     loaded = load_protocol(protocol_path)
     runtime = Runtime.start(loaded, database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        use_request_threads(threads)
         yield
         runtime.close()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from trialdesk.cli import run
 from trialdesk.errors import TrialdeskError
-from trialdesk.store.audit import GENESIS_HASH, entry_hash, record_change
+from trialdesk.store.audit import GENESIS_HASH, entry_hash, read_checkpoint, record_change
 from trialdesk.store.audit_verify import verify_audit_log
 from trialdesk.store.engine import make_engine
 from trialdesk.store.migrate import upgrade, upgrade_to_head
@@ -273,6 +273,21 @@ def test_trialdesk_refuses_to_write_on_after_the_tail_was_removed(engine: Engine
             session, actor="coord", entity="x", entity_id="1", field=None, old=None, new=1,
             reason="after the tamper",
         )  # fmt: skip
+
+
+def test_trialdesk_refuses_to_write_on_after_the_checkpoint_was_removed(engine: Engine) -> None:
+    """Without its checkpoint a log that has entries would otherwise start a new count."""
+    _write_entries(engine)
+    _drop_guards(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_checkpoints"))
+    with Session(engine) as session, pytest.raises(TrialdeskError, match="does not end where"):
+        record_change(
+            session, actor="coord", entity="x", entity_id="1", field=None, old=None, new=1,
+            reason="after the tamper",
+        )  # fmt: skip
+    with Session(engine) as session:
+        assert read_checkpoint(session) is None  # nothing was saved
 
 
 def test_the_checkpoint_cannot_be_rewound_or_deleted_while_its_triggers_stand(

@@ -18,7 +18,7 @@ from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from trialdesk.store.clock import as_utc, utc_now
@@ -70,10 +70,17 @@ def record_change(
     if backend == "postgresql" and not session.info.get(HOLDS_WRITE_LOCK):
         # Any other session (a script's) waits here for the audit chain.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
-    last_hash = session.scalars(
-        select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).one_or_none()
-    checkpoint = _checkpoint_at(session, last_hash or GENESIS_HASH, at)
+    last_hash, head_hash = _chain_ends(session)
+    if head_hash != last_hash and not (head_hash is None and last_hash == GENESIS_HASH):
+        raise AuditLogTampered(
+            "the audit log does not end where trialdesk left it (entries were removed or added "
+            "outside trialdesk, or its checkpoint was removed); nothing was saved. Run "
+            "`trialdesk audit verify` and restore the database from a backup"
+        )
+    if head_hash is None:  # an empty log: its checkpoint starts with this first entry
+        start = AuditCheckpoint(id=CHECKPOINT_ID, entry_count=0, head_hash=GENESIS_HASH)
+        start.head_entry_id, start.updated_at = None, at
+        session.add(start)
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -83,17 +90,32 @@ def record_change(
         old_value=to_json_text(old, field="old"),
         new_value=to_json_text(new, field="new"),
         reason=reason.strip(),
-        prev_hash=last_hash or GENESIS_HASH,
+        prev_hash=last_hash,
     )
     entry.row_hash = entry_hash(entry)
     session.add(entry)
     session.flush()
-    checkpoint.entry_count += 1
-    checkpoint.head_entry_id = entry.id
-    checkpoint.head_hash = entry.row_hash
-    checkpoint.updated_at = at
-    session.flush()
+    session.execute(
+        update(AuditCheckpoint)
+        .where(AuditCheckpoint.id == CHECKPOINT_ID)
+        .values(
+            entry_count=AuditCheckpoint.entry_count + 1,
+            head_entry_id=entry.id,
+            head_hash=entry.row_hash,
+            updated_at=at,
+        )
+        .execution_options(synchronize_session=False)  # read_checkpoint always reads afresh
+    )
     return entry
+
+
+def _chain_ends(session: Session) -> tuple[str, str | None]:
+    """In one round trip: the hash of the last entry (the genesis hash for an empty log) and
+    the head hash the checkpoint names (None: there is no checkpoint)."""
+    last = select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1).scalar_subquery()
+    head = select(AuditCheckpoint.head_hash).where(AuditCheckpoint.id == CHECKPOINT_ID)
+    row = session.execute(select(last, head.scalar_subquery())).one()
+    return row[0] or GENESIS_HASH, row[1]
 
 
 def read_checkpoint(session: Session) -> AuditCheckpoint | None:
@@ -103,32 +125,6 @@ def read_checkpoint(session: Session) -> AuditCheckpoint | None:
         .where(AuditCheckpoint.id == CHECKPOINT_ID)
         .execution_options(populate_existing=True)
     ).one_or_none()
-
-
-def _checkpoint_at(session: Session, last_hash: str, at: datetime) -> AuditCheckpoint:
-    """The checkpoint, which must name ``last_hash`` as the head; a new one for an empty log.
-
-    Writing on after entries were removed from the end would move the checkpoint past the gap
-    and hide it, so the change is refused instead.
-    """
-    checkpoint = read_checkpoint(session)
-    if checkpoint is None and last_hash == GENESIS_HASH:
-        checkpoint = AuditCheckpoint(
-            id=CHECKPOINT_ID,
-            entry_count=0,
-            head_entry_id=None,
-            head_hash=GENESIS_HASH,
-            updated_at=at,
-        )
-        session.add(checkpoint)
-        return checkpoint
-    if checkpoint is None or checkpoint.head_hash != last_hash:
-        raise AuditLogTampered(
-            "the audit log does not end where trialdesk left it (entries were removed or added "
-            "outside trialdesk, or its checkpoint was removed); nothing was saved. Run "
-            "`trialdesk audit verify` and restore the database from a backup"
-        )
-    return checkpoint
 
 
 def audit_trail(

@@ -8,10 +8,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from trialdesk.store.models import Enrolment, Participant
 from trialdesk.trial.cohorts import EnrolledPatient, TrialReading, read_trial
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.decisions import open_decisions, readiness, signed_stop, stored_decision
-from trialdesk.trial.dlt_review import pending_adjudications
+from trialdesk.trial.dlt import patient_evaluability
+from trialdesk.trial.dlt_review import patient_dlt_facts, pending_adjudications
 from trialdesk.trial.enrolment import EnrolmentRefused, next_assignment
 
 
@@ -120,6 +122,17 @@ def trial_summary(
         ),
         patients=tuple(_patient_line(p, reading.as_of) for p in reading.patients),
     )
+
+
+def patient_line(
+    session: Session, ctx: TrialContext, participant: Participant, enrolment: Enrolment
+) -> PatientLine:
+    """One enrolled patient's line of :func:`trial_summary`, read for that patient alone (a
+    page about one participant needs no other patient's records)."""
+    as_of = ctx.clock.today()
+    facts = patient_dlt_facts(session, participant.id, ctx.protocol, ctx.clock)
+    standing = patient_evaluability(facts, ctx.dlt, as_of)
+    return _patient_line(EnrolledPatient(participant, enrolment, standing), as_of)
 
 
 def _patient_line(patient: EnrolledPatient, as_of: date) -> PatientLine:

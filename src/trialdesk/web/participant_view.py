@@ -36,7 +36,7 @@ from trialdesk.trial.participants import get_participant
 from trialdesk.trial.records import audit_entity
 from trialdesk.trial.sae import ReportClock
 from trialdesk.trial.schedule import Check
-from trialdesk.trial.state import PatientLine, TrialSummary, trial_summary
+from trialdesk.trial.state import PatientLine, TrialSummary, patient_line, trial_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +72,11 @@ class AuditLine:
 @dataclass
 class ParticipantView:
     person: Participant
-    summary: TrialSummary
+    summary: TrialSummary | None
+    """The whole trial's summary, read only for a participant not enrolled yet (the enrolment
+    form says where the design would put them)."""
     line: PatientLine | None
+    """An enrolled participant's DLT window and standing (None before enrolment)."""
     screenings: list[Screening]
     consents: list[Consent]
     enrolment: Enrolment | None
@@ -109,13 +112,15 @@ def read_participant(
     """Everything the participant page shows; the audit trail cut to its ``audit_limit`` newest
     entries (None: all of them)."""
     person = get_participant(session, participant_id)
-    summary = trial_summary(session, ctx)
-    line = next((p for p in summary.patients if p.participant_id == person.id), None)
     links: list[ParticipantScreening] = _rows(session, ParticipantScreening, person.id)
     screenings = [s for link in links if (s := session.get(Screening, link.screening_id))]
     enrolment = session.scalars(
         select(Enrolment).where(Enrolment.participant_id == person.id)
     ).one_or_none()
+    # Enrolled: the page shows this patient's DLT window; not yet: where the design would put
+    # them, which takes the whole trial.
+    line = patient_line(session, ctx, person, enrolment) if enrolment is not None else None
+    summary = trial_summary(session, ctx) if enrolment is None else None
     infusions: list[Infusion] = _rows(session, Infusion, person.id)
     # The active ones as infusions.active_infusions orders them, without reading them again.
     active = sorted((i for i in infusions if i.voided_at is None), key=lambda i: (i.number, i.id))

@@ -22,6 +22,7 @@ from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.models import Dlt, Protocol
 from trialdesk.store.audit import audit_trail
 from trialdesk.store.models import AdverseEvent, DltAssessment, Enrolment, Infusion, Participant
+from trialdesk.store.session import read_once
 from trialdesk.trial import records
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.dlt import (
@@ -194,14 +195,19 @@ def adjudicate_dlt(
 
 
 def pending_adjudications(session: Session) -> list[DltAssessment]:
-    """Candidate DLTs waiting for the investigator, oldest first (voided AEs left out)."""
-    return list(
-        session.scalars(
-            select(DltAssessment)
-            .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
-            .where(DltAssessment.status == "candidate", AdverseEvent.voided_at.is_(None))
-            .order_by(DltAssessment.id)
-        )
+    """Candidate DLTs waiting for the investigator, oldest first (voided AEs left out); read
+    once per page view (the dashboard counts them and lists them), afresh when writing."""
+    return read_once(
+        session,
+        "pending adjudications",
+        lambda: list(
+            session.scalars(
+                select(DltAssessment)
+                .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+                .where(DltAssessment.status == "candidate", AdverseEvent.voided_at.is_(None))
+                .order_by(DltAssessment.id)
+            )
+        ),
     )
 
 

@@ -206,6 +206,11 @@ class Report:
     audit_intact: bool
     server_errors: Counter[str]
     server_cpu_s: float | None
+    """The server's CPU time during the timed load (log-ins and warm-up not counted)."""
+    postgres_cpu_s: float | None
+    """PostgreSQL's CPU time during the timed load (None on SQLite)."""
+    machine_busy: float | None
+    """How busy the machine's cores were during the timed load, 0 to 1."""
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
 
@@ -338,18 +343,58 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes], log_path: Path) ->
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a live process and its live children (uvicorn's workers),
     from Linux's /proc; None elsewhere."""
+    return _proc_cpu(lambda own_pid, parent, _name: str(pid) in (own_pid, parent))
+
+
+def postgres_cpu_seconds() -> float | None:
+    """User + system CPU time of the live PostgreSQL processes on this machine (its server
+    process and one per connection); None where /proc cannot tell."""
+    return _proc_cpu(lambda _pid, _parent, name: name == "postgres")
+
+
+def _proc_cpu(counted: Callable[[str, str, str], bool]) -> float | None:
     total = 0.0
     try:
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
+                head, tail = stat.read_text().rsplit(")", 1)
+            except (OSError, ValueError):
                 continue  # ended meanwhile
-            if stat.parent.name == str(pid) or fields[1] == str(pid):
+            fields = tail.split()
+            if counted(stat.parent.name, fields[1], head.split("(", 1)[-1]):
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return None
     return total or None
+
+
+@dataclass(frozen=True, slots=True)
+class CpuMarks:
+    """CPU clocks read at one moment: the server's, PostgreSQL's, and the whole machine's busy
+    and total time (Linux's /proc/stat), so that a run can say how busy the cores were."""
+
+    server_s: float | None
+    postgres_s: float | None
+    machine_busy_s: float | None
+    machine_total_s: float | None
+
+    @classmethod
+    def read(cls, server_pid: int) -> CpuMarks:
+        busy = total = None
+        try:
+            first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+            ticks = [int(value) for value in first]
+            idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+            hertz = os.sysconf("SC_CLK_TCK")
+            total = sum(ticks[:8]) / hertz
+            busy = total - idle / hertz
+        except (OSError, ValueError, IndexError):
+            pass
+        return cls(cpu_seconds(server_pid), postgres_cpu_seconds(), busy, total)
+
+
+def _spent(start: float | None, end: float | None) -> float | None:
+    return None if start is None or end is None else end - start
 
 
 def server_errors(log_path: Path) -> Counter[str]:
@@ -669,11 +714,14 @@ def run_backend(
         try:
             load_before = os.getloadavg()
             with served(url, log_path, config.workers, config.threads) as (base, pid):
-                cpu_start = cpu_seconds(pid)
-                logins, outcome = asyncio.run(
-                    drive(base, seeded, config, lambda: take_before(engine, before))
-                )
-                cpu_end = cpu_seconds(pid)
+                marks: list[CpuMarks] = []
+
+                def before_load() -> None:
+                    take_before(engine, before)
+                    marks.append(CpuMarks.read(pid))
+
+                logins, outcome = asyncio.run(drive(base, seeded, config, before_load))
+                marks.append(CpuMarks.read(pid))
             load_after = os.getloadavg()
             reconciled, other, entries, intact = reconcile(engine, before, outcome.acknowledged)
         finally:
@@ -682,6 +730,7 @@ def run_backend(
         if keep_log is not None:
             keep_log.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(log_path, keep_log)
+    start, end = marks
     return Report(
         backend=backend,
         config=config,
@@ -692,13 +741,35 @@ def run_backend(
         audit_entries=entries,
         audit_intact=intact,
         server_errors=errors,
-        server_cpu_s=None if cpu_start is None or cpu_end is None else cpu_end - cpu_start,
+        server_cpu_s=_spent(start.server_s, end.server_s),
+        postgres_cpu_s=_spent(start.postgres_s, end.postgres_s) if backend != "sqlite" else None,
+        machine_busy=_busy(start, end),
         load_before=load_before,
         load_after=load_after,
     )
 
 
+def _busy(start: CpuMarks, end: CpuMarks) -> float | None:
+    busy = _spent(start.machine_busy_s, end.machine_busy_s)
+    total = _spent(start.machine_total_s, end.machine_total_s)
+    return None if busy is None or not total else busy / total
+
+
 # --- Printing ----------------------------------------------------------------------------
+
+
+def _cpu_line(report: Report, requests: int) -> str:
+    """CPU time during the timed load, in all and per request, and how busy the cores were."""
+    parts = []
+    for who, seconds in (
+        ("server", report.server_cpu_s),
+        ("PostgreSQL", report.postgres_cpu_s),
+        ("load clients", report.outcome.client_cpu_s),
+    ):
+        if seconds is not None:
+            parts.append(f"{who} {seconds:.1f} s ({1000 * seconds / requests:.1f} ms a request)")
+    busy = "" if report.machine_busy is None else f"; cores {100 * report.machine_busy:.0f} % busy"
+    return "CPU during the load (log-ins and warm-up not counted): " + ", ".join(parts) + busy
 
 
 def percentile(times: Sequence[float], p: float) -> float:
@@ -746,13 +817,8 @@ def render(report: Report) -> tuple[str, bool]:
         lines.append(_row("**all**", samples, out.wall_s))
     if report.logins:
         lines.append(_row(LOGIN, report.logins, 0))
-    if report.server_cpu_s is not None and samples:
-        per = 1000 * report.server_cpu_s / (len(samples) + len(report.logins))
-        lines.append(
-            f"\nserver CPU: {report.server_cpu_s:.1f} s ({per:.1f} ms per request, logins "
-            f"included); clients' CPU during the load: {out.client_cpu_s:.1f} s "
-            f"({1000 * out.client_cpu_s / len(samples):.1f} ms per request)"
-        )
+    if samples:
+        lines.append("\n" + _cpu_line(report, len(samples)))
     lines += [
         "",
         "| written | acknowledged (2xx) | new rows | lost | extra | audit entries "

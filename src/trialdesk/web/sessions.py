@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from trialdesk.store.accounts import WebSession
@@ -99,12 +99,17 @@ def touch(row: WebSession, clock: Clock) -> None:
     row.expires_at = min(now + IDLE, row.created_at + LONGEST)
 
 
+_SESSION_BY_DIGEST: Final = (
+    select(WebSession, User)
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.token_sha256 == bindparam("digest"))
+)
+"""Built once: every request looks its session up, and building the statement (and its cache
+key) each time cost as much as running it."""
+
+
 def _live_session(session: Session, token: str, now: datetime) -> tuple[WebSession, User] | None:
-    found = session.execute(
-        select(WebSession, User)
-        .join(User, User.id == WebSession.user_id)
-        .where(WebSession.token_sha256 == token_digest(token))
-    ).one_or_none()
+    found = session.execute(_SESSION_BY_DIGEST, {"digest": token_digest(token)}).one_or_none()
     if found is None:
         return None
     row, user = found

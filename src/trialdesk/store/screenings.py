@@ -83,8 +83,11 @@ def record_screening(
     if not software_version.strip():
         raise StoreError("a screening needs the software version", field="software_version")
     verdict = _verdict_of(result_json)
-    version = session.get(ProtocolVersion, protocol_version_id)
-    if version is None:
+    # The hash alone: the row also holds the whole protocol text, which a screening never needs.
+    protocol_sha256 = session.scalar(
+        select(ProtocolVersion.sha256).where(ProtocolVersion.id == protocol_version_id)
+    )
+    if protocol_sha256 is None:
         raise StoreError(
             f"no stored protocol version #{protocol_version_id}; record the protocol text "
             "first (trialdesk.store.protocols.record_protocol_version)",
@@ -92,8 +95,8 @@ def record_screening(
         )
     at = as_utc(now, field="now") if now is not None else utc_now()
     row = Screening(
-        protocol_version_id=version.id,
-        protocol_sha256=version.sha256,
+        protocol_version_id=protocol_version_id,
+        protocol_sha256=protocol_sha256,
         software_version=software_version,
         input_format=input_format,
         input_text=input_text,
@@ -116,7 +119,7 @@ def record_screening(
             "verdict": verdict,
             "screening_date": screening_date,
             "input_format": input_format,
-            "protocol_sha256": version.sha256,
+            "protocol_sha256": protocol_sha256,
             "software_version": software_version,
         },
         reason="eligibility screening recorded",

@@ -22,7 +22,7 @@ from trialdesk.clinical.ctcae import CtcaeTerm, term, validate_grade
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.models import Protocol
 from trialdesk.store.audit import audit_trail, from_json_text
-from trialdesk.store.models import AdverseEvent, DltAssessment
+from trialdesk.store.models import AdverseEvent, DltAssessment, Participant
 from trialdesk.trial import records
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.dlt import parse_attribution
@@ -207,7 +207,10 @@ def record_adverse_event(
     clock: Clock,
 ) -> AdverseEventRecorded:
     """Record an AE of an enrolled participant; flags a candidate DLT and starts the SAE clock."""
-    enrolment_of(session, participant_id)
+    # Held until the DLT check below reads it again: the session keeps rows only while they
+    # are referenced, and would otherwise ask the database a second time.
+    person = get_row(session, Participant, participant_id, "participant")
+    enrolment_of(session, person.id)
     checked = _check(
         {
             "term": term,
@@ -229,7 +232,9 @@ def record_adverse_event(
         actor=actor,
         clock=clock,
     )
-    dlt = flag_candidate(session, event, protocol, actor=actor, clock=clock, reason="AE recorded")
+    dlt = flag_candidate(
+        session, event, protocol, actor=actor, clock=clock, reason="AE recorded", new=True
+    )
     return AdverseEventRecorded(
         event, checked.grade_text, dlt, sae_report(session, event, protocol, clock)
     )

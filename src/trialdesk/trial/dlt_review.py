@@ -94,12 +94,14 @@ def flag_candidate(
     clock: Clock,
     reason: str,
     changed_fields: frozenset[str] = frozenset(),
+    new: bool = False,
 ) -> DltAssessment | None:
     """Match ``event`` against the protocol's DLT rules and keep its assessment in step.
+    ``new``: the event was recorded in this unit of work, so it has no assessment yet.
 
     Returns the event's assessment (new, updated or unchanged), or None if it has none.
     """
-    existing = assessment_of(session, event.id)
+    existing = None if new else assessment_of(session, event.id)
     match = None
     if not event.voided:
         facts = AdverseEventFacts(

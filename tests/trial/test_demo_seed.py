@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from trialdesk.cli import run
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol import builtin_protocol
-from trialdesk.store.models import Enrolment, Participant, User
+from trialdesk.store.models import User
 from trialdesk.trial.clock import FixedClock
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.demo_seed import DAYS_AGO, seed_demo
@@ -20,7 +20,6 @@ from trialdesk.trial.desk_status import desk_status
 from trialdesk.trial.passwords import verify_password
 from trialdesk.trial.replay import replay_all
 from trialdesk.trial.roles import ROLES
-from trialdesk.trial.state import patient_line
 
 NOW = datetime(2026, 5, 20, 6, 0, tzinfo=UTC)
 
@@ -83,19 +82,3 @@ def test_demo_command_prints_the_logins_and_refuses_to_seed_twice(
     assert "confirmed DLT: RLI-005" in out
     assert run(["demo", "--database-url", sqlite_database_url]) == 2
     assert "error: --database-url: the database already has users" in capsys.readouterr().err
-
-
-def test_one_patients_line_read_alone_is_the_trial_summarys_line(session: Session) -> None:
-    """The participant page reads one patient's DLT window and standing without the rest of
-    the trial: it must say what the dashboard says, for each of the demo's six patients (done,
-    with a DLT, inside the window)."""
-    seed_demo(session, builtin_protocol(), NOW)
-    ctx = TrialContext.open(session, builtin_protocol(), FixedClock(NOW))
-    summary = desk_status(session, ctx).summary
-    enrolments = session.scalars(sa.select(Enrolment)).all()
-    assert len(enrolments) == len(summary.patients) == 6
-    for enrolment in enrolments:
-        participant = session.get_one(Participant, enrolment.participant_id)
-        [expected] = [p for p in summary.patients if p.participant_id == participant.id]
-        assert patient_line(session, ctx, participant, enrolment) == expected
-    assert {p.standing for p in summary.patients} >= {"evaluable", "following"}

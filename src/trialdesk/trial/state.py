@@ -13,7 +13,11 @@ from trialdesk.trial.cohorts import EnrolledPatient, TrialReading, read_trial
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.decisions import open_decisions, readiness, signed_stop, stored_decision
 from trialdesk.trial.dlt import patient_evaluability
-from trialdesk.trial.dlt_review import patient_dlt_facts, pending_adjudications
+from trialdesk.trial.dlt_review import (
+    EnrolledRecords,
+    patient_dlt_facts,
+    pending_adjudications,
+)
 from trialdesk.trial.enrolment import EnrolmentRefused, next_assignment
 
 
@@ -125,12 +129,21 @@ def trial_summary(
 
 
 def patient_line(
-    session: Session, ctx: TrialContext, participant: Participant, enrolment: Enrolment
+    session: Session,
+    ctx: TrialContext,
+    participant: Participant,
+    enrolment: Enrolment,
+    records: EnrolledRecords | None = None,
 ) -> PatientLine:
-    """One enrolled patient's line of :func:`trial_summary`, read for that patient alone (a
-    page about one participant needs no other patient's records)."""
+    """One enrolled patient's line of :func:`trial_summary`, for that patient alone (a page
+    about one participant needs no other patient's records); ``records``: the patient's
+    active infusions and DLT statuses if the caller has read them already."""
     as_of = ctx.clock.today()
-    facts = patient_dlt_facts(session, participant.id, ctx.protocol, ctx.clock)
+    facts = (
+        records.facts(session, participant, enrolment, ctx.protocol, ctx.clock)
+        if records is not None
+        else patient_dlt_facts(session, participant.id, ctx.protocol, ctx.clock)
+    )
     standing = patient_evaluability(facts, ctx.dlt, as_of)
     return _patient_line(EnrolledPatient(participant, enrolment, standing), as_of)
 

@@ -30,6 +30,7 @@ from trialdesk.store.models import (
 )
 from trialdesk.trial.adverse_events import sae_report
 from trialdesk.trial.context import TrialContext
+from trialdesk.trial.dlt_review import EnrolledRecords
 from trialdesk.trial.infusions import infusion_checks_of
 from trialdesk.trial.lookup import site_date
 from trialdesk.trial.participants import get_participant
@@ -117,10 +118,6 @@ def read_participant(
     enrolment = session.scalars(
         select(Enrolment).where(Enrolment.participant_id == person.id)
     ).one_or_none()
-    # Enrolled: the page shows this patient's DLT window; not yet: where the design would put
-    # them, which takes the whole trial.
-    line = patient_line(session, ctx, person, enrolment) if enrolment is not None else None
-    summary = trial_summary(session, ctx) if enrolment is None else None
     infusions: list[Infusion] = _rows(session, Infusion, person.id)
     # The active ones as infusions.active_infusions orders them, without reading them again.
     active = sorted((i for i in infusions if i.voided_at is None), key=lambda i: (i.number, i.id))
@@ -139,6 +136,16 @@ def read_participant(
             )
         )
     }
+    # Enrolled: the page shows this patient's DLT window, from the records read above (as
+    # the trial summary reads them: active infusions, DLT statuses of events not voided); not
+    # yet: where the design would put them, which takes the whole trial.
+    line, summary = None, None
+    if enrolment is not None:
+        statuses = [a.status for e in events if not e.voided and (a := assessments.get(e.id))]
+        dlt_records = EnrolledRecords({person.id: active}, {person.id: statuses})
+        line = patient_line(session, ctx, person, enrolment, dlt_records)
+    else:
+        summary = trial_summary(session, ctx)
     ae_views = [
         AeView(
             event,

@@ -10,7 +10,7 @@ assessment goes back to the investigator as a candidate. Every change is audited
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -251,6 +251,21 @@ class EnrolledRecords:
     infusions: Mapping[int, Sequence[Infusion]]
     dlt_statuses: Mapping[int, Sequence[str]]
 
+    @classmethod
+    def of_participant(
+        cls,
+        participant_id: int,
+        infusions: Iterable[Infusion],
+        events: Iterable[AdverseEvent],
+        assessments: Mapping[int, DltAssessment],
+    ) -> EnrolledRecords:
+        """One participant's records from rows the caller has read already (every infusion and
+        adverse event, voided or not; assessments by adverse event id), kept as
+        :func:`enrolled_records` keeps them."""
+        active = sorted((i for i in infusions if i.voided_at is None), key=_infusion_order)
+        statuses = [a.status for e in events if not e.voided and (a := assessments.get(e.id))]
+        return cls({participant_id: active}, {participant_id: statuses})
+
     def facts(
         self,
         session: Session,
@@ -263,6 +278,11 @@ class EnrolledRecords:
         rows = self.infusions.get(participant.id, ())
         statuses = self.dlt_statuses.get(participant.id, ())
         return _facts(session, participant, enrolment, statuses, rows, protocol, clock)
+
+
+def _infusion_order(row: Infusion) -> tuple[int, int]:
+    """The order of :func:`active_infusions`: by number, then as stored."""
+    return row.number, row.id
 
 
 def enrolled_records(session: Session) -> EnrolledRecords:

@@ -119,13 +119,6 @@ def read_participant(
         select(Enrolment).where(Enrolment.participant_id == person.id)
     ).one_or_none()
     infusions: list[Infusion] = _rows(session, Infusion, person.id)
-    # The active ones as infusions.active_infusions orders them, without reading them again.
-    active = sorted((i for i in infusions if i.voided_at is None), key=lambda i: (i.number, i.id))
-    checks = (
-        infusion_checks_of(active, ctx.protocol, ctx.clock)
-        if enrolment is not None and infusions
-        else []
-    )
     measurements: list[Measurement] = _rows(session, Measurement, person.id)
     events: list[AdverseEvent] = _rows(session, AdverseEvent, person.id)
     assessments = {
@@ -136,13 +129,17 @@ def read_participant(
             )
         )
     }
-    # Enrolled: the page shows this patient's DLT window, from the records read above (as
-    # the trial summary reads them: active infusions, DLT statuses of events not voided); not
-    # yet: where the design would put them, which takes the whole trial.
+    # The active infusions and DLT statuses, without reading them again.
+    dlt_records = EnrolledRecords.of_participant(person.id, infusions, events, assessments)
+    checks = (
+        infusion_checks_of(dlt_records.infusions[person.id], ctx.protocol, ctx.clock)
+        if enrolment is not None and infusions
+        else []
+    )
+    # Enrolled: the page shows this patient's DLT window; not yet: where the design would put
+    # them, which takes the whole trial.
     line, summary = None, None
     if enrolment is not None:
-        statuses = [a.status for e in events if not e.voided and (a := assessments.get(e.id))]
-        dlt_records = EnrolledRecords({person.id: active}, {person.id: statuses})
         line = patient_line(session, ctx, person, enrolment, dlt_records)
     else:
         summary = trial_summary(session, ctx)

@@ -9,16 +9,18 @@ on the server at ``--postgres-admin-url`` and dropped afterwards) the benchmark:
 2. starts ``trialdesk serve`` on a free loopback port in a separate process (uvicorn; one
    process unless ``--workers``) and waits for ``/healthz``;
 3. logs every client in through ``POST /api/session`` (argon2 check; timed apart, not part of
-   the targets), sends one untimed request of each kind (warm-up), then lets all clients loose
-   at once. Each client is an ``httpx2.AsyncClient``
-   with its own cookie jar and connections, and works through a fixed round of operations
+   the targets), sends one untimed request of each kind from each of 8 clients (warm-up), then
+   lets all clients loose at once. Each client is an ``httpx2.AsyncClient`` with its own cookie
+   jar and connections, and works through a fixed round of operations
    (dashboard, participant pages, API reads, screenings, adverse events, a new contact), waiting
    a random pause (uniform 0 to twice ``--think-ms``) before each request;
 4. stops the server and reconciles: every acknowledged write (2xx with the new id) must be a new
    row, every new row must have been acknowledged, each with exactly one audit entry, no other
    audit entries, and the audit hash chain intact.
 
-Latency is measured by the client, from sending the request to having the whole body. The run
+Latency is measured by the client, from sending the request to having the whole body. CPU
+time (the server's, PostgreSQL's, the clients') and how busy the cores were are read from
+Linux's /proc over the timed load only. The run
 is bounded by ``--requests`` (in all, split over the clients) and by ``--max-seconds`` per
 backend (clients start no new request after it). Exit status 1 when any request failed or the
 database does not reconcile.

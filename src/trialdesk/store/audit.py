@@ -71,7 +71,7 @@ def record_change(
         # Any other session (a script's) waits here for the audit chain.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
     last_hash, head_hash = _chain_ends(session)
-    if head_hash != last_hash and not (head_hash is None and last_hash == GENESIS_HASH):
+    if last_hash != (head_hash or GENESIS_HASH):  # no checkpoint yet: the log must be empty
         raise AuditLogTampered(
             "the audit log does not end where trialdesk left it (entries were removed or added "
             "outside trialdesk, or its checkpoint was removed); nothing was saved. Run "

@@ -23,9 +23,10 @@ import uvicorn
 from desk_seed import clock_of, consented_person, enrolled_patient, pneumonitis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from web_accounts import PASSWORD, add_people, log_in, manual_clock
 
-from trialdesk.store.audit import audit_trail
+from trialdesk.store.audit import audit_trail, verify_audit_chain
 from trialdesk.store.models import AdverseEvent, Enrolment, User
 from trialdesk.store.session import unit_of_work
 from trialdesk.trial.passwords import hash_password
@@ -225,3 +226,43 @@ def test_the_desk_form_refuses_a_stale_correction_and_shows_what_changed(
     with unit_of_work(desk.app.state.runtime.engine) as session:  # type: ignore[attr-defined]
         stored = session.get(AdverseEvent, event["id"])
         assert stored is not None and stored.grade == 3
+
+
+def test_simultaneous_new_contacts_and_adverse_events_are_all_saved_and_numbered_once(
+    desk: TestClient, served: str
+) -> None:
+    """On PostgreSQL these writers run side by side (their claims: the next screening number,
+    one participant's records); each contact still gets a number of its own, every event is
+    stored once, and the audit chain stays whole."""
+    patients = [enrolled_patient(desk, "first"), enrolled_patient(desk, "second")]
+    clients = [signed_in(served, name) for name in COORDINATORS]
+    today = clock_of(desk).today().isoformat()
+    event = {
+        "term": "Fatigue",
+        "grade": 1,
+        "onset_date": today,
+        "attribution_hdmsc": "unlikely",
+        "attribution_standard": "unrelated",
+    }
+
+    def contact(client: httpx.Client, n: int) -> Any:
+        return lambda: client.post("/api/participants", json={"contact_note": f"walk-in {n}"})
+
+    def adverse_event(client: httpx.Client, pid: int) -> Any:
+        return lambda: client.post(f"/api/participants/{pid}/adverse-events", json=event)
+
+    calls = [contact(client, n) for n, client in enumerate(clients * 2)]
+    calls += [adverse_event(client, patients[n % 2]) for n, client in enumerate(clients * 2)]
+    answers = all_at_once(calls)
+
+    assert [a.status_code for a in answers] == [201] * 16, [a.text for a in answers]
+    numbers = [a.json()["screening_number"] for a in answers[:8]]
+    assert len(set(numbers)) == 8, numbers
+    with Session(desk.app.state.runtime.engine) as session:  # type: ignore[attr-defined]
+        per_patient = session.execute(
+            select(AdverseEvent.participant_id, func.count()).group_by(AdverseEvent.participant_id)
+        ).all()
+        assert sorted(tuple(row) for row in per_patient) == [(pid, 4) for pid in patients]
+        assert verify_audit_chain(session) == []
+    for client in clients:
+        client.close()

@@ -37,6 +37,8 @@ _APPEND_ONLY = (
 )
 # Serialises writers of the chain on PostgreSQL (SQLite allows one writer at a time anyway).
 _POSTGRES_AUDIT_LOCK = 0x6175_6469_74  # "audit"
+_HOLDS_CHAIN = "trialdesk.holds_audit_chain"
+"""``Session.info`` key: the transaction that holds the chain's lock."""
 
 
 def record_change(
@@ -65,11 +67,7 @@ def record_change(
             field="reason",
         )
     at = as_utc(now, field="now") if now is not None else utc_now()
-    # Begin first: a writing unit of work takes the writers' lock as its transaction begins.
-    backend = session.connection().dialect.name
-    if backend == "postgresql" and not session.info.get(HOLDS_WRITE_LOCK):
-        # Any other session (a script's) waits here for the audit chain.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
+    _hold_the_chain(session)
     last_hash, head_hash = _chain_ends(session)
     if last_hash != (head_hash or GENESIS_HASH):  # no checkpoint yet: the log must be empty
         raise AuditLogTampered(
@@ -107,6 +105,21 @@ def record_change(
         .execution_options(synchronize_session=False)  # read_checkpoint always reads afresh
     )
     return entry
+
+
+def _hold_the_chain(session: Session) -> None:
+    """Make this transaction the chain's only writer until it ends. A whole-desk writer is
+    already alone; a narrow writer (:class:`trialdesk.store.session.Claim`) or a script's
+    session takes the chain's own lock at its first entry, and keeps it to the commit."""
+    # Begin first: a writing unit of work takes the writers' lock as its transaction begins.
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or session.info.get(HOLDS_WRITE_LOCK):
+        return
+    transaction = session.get_transaction()
+    if session.info.get(_HOLDS_CHAIN) is transaction:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
+    session.info[_HOLDS_CHAIN] = transaction
 
 
 def _chain_ends(session: Session) -> tuple[str, str | None]:

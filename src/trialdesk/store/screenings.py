@@ -19,8 +19,13 @@ from trialdesk.store.audit import record_change
 from trialdesk.store.clock import as_utc, utc_now
 from trialdesk.store.errors import StoreError
 from trialdesk.store.models import ProtocolVersion, Screening
+from trialdesk.store.session import Claim
 
 AUDIT_ENTITY: Final = "screening"
+RECORD_CLAIMS: Final[tuple[Claim, ...]] = ()
+"""What :func:`record_screening` changes alone: nothing. It appends a row and reads only the
+hash of a stored protocol version, which never changes, so it needs no writer's lock but the
+audit chain's (see :mod:`trialdesk.store.session`)."""
 INPUT_FORMATS: Final = ("record", "fhir")
 """``record``: trialdesk's own screening-record format; ``fhir``: a FHIR R4 Bundle (the names
 of :data:`trialdesk.eligibility.screening_input.InputFormat`)."""

@@ -23,6 +23,7 @@ from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.models import Protocol
 from trialdesk.store.audit import audit_trail, from_json_text
 from trialdesk.store.models import AdverseEvent, DltAssessment, Participant
+from trialdesk.store.session import Claim, ClaimKind
 from trialdesk.trial import records
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.dlt import parse_attribution
@@ -186,6 +187,15 @@ def _as_strings(values: object) -> list[str]:
     if not isinstance(values, Iterable) or isinstance(values, str):
         raise TrialdeskError("give a list of criteria", field="serious_criteria")
     return [_as_str(v, "serious_criteria") for v in values]
+
+
+def new_event_claims(participant_id: int) -> tuple[Claim, ...]:
+    """What :func:`record_adverse_event` changes alone: that participant's records (the new
+    event and perhaps its DLT assessment, both decided from the participant's infusions and
+    enrolment). An id no participant can have claims nothing: the event is refused anyway."""
+    if not Claim.fits(participant_id):
+        return ()
+    return (Claim(ClaimKind.PARTICIPANT, participant_id),)
 
 
 def record_adverse_event(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from trialdesk.store.models import (
     Screening,
 )
 from trialdesk.store.screenings import get_screening
+from trialdesk.store.session import Claim, ClaimKind
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.records import check_actor, create, describe, update
 
@@ -53,6 +54,10 @@ def participant_by_number(session: Session, number: str) -> Participant:
             f"no participant has the screening number or study id {key!r}", field="participant"
         )
     return row
+
+
+NEW_CONTACT_CLAIMS: Final = (Claim(ClaimKind.PARTICIPANT_NUMBERS),)
+"""What :func:`register_contact` changes alone: the count it numbers the new contact from."""
 
 
 def register_contact(

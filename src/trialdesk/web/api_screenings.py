@@ -24,6 +24,7 @@ from trialdesk.protocol.loader import format_location
 from trialdesk.store.models import Screening
 from trialdesk.store.screenings import (
     MAX_PAGE_SIZE,
+    RECORD_CLAIMS,
     ScreeningNotFound,
     get_screening,
     list_screenings,
@@ -191,7 +192,7 @@ async def create_screening(
     runtime: Runtime = request.app.state.runtime
 
     def _screen() -> Screening:
-        with unit_of_work(runtime.engine) as session:
+        with unit_of_work(runtime.engine, claims=RECORD_CLAIMS) as session:
             return screen_and_record(
                 session,
                 loaded=runtime.loaded,

@@ -9,7 +9,7 @@ problem+json (400; 403 for a role the matrix does not allow).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import Base
-from trialdesk.store.session import unit_of_work
+from trialdesk.store.session import Claim, unit_of_work
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.records import check_version, snapshot
 from trialdesk.trial.roles import Action
@@ -58,10 +58,13 @@ class WebDesk:
 
 
 @contextmanager
-def open_desk(request: Request, account: Account) -> Iterator[WebDesk]:
-    """The request's unit of work: committed when the route returns, rolled back if it raises."""
+def open_desk(
+    request: Request, account: Account, claims: Collection[Claim] | None = None
+) -> Iterator[WebDesk]:
+    """The request's unit of work: committed when the route returns, rolled back if it raises.
+    ``claims``: what a narrow writer changes (see :mod:`trialdesk.store.session`)."""
     runtime = request.app.state.runtime
-    with unit_of_work(runtime.engine, write=writes(request)) as session:
+    with unit_of_work(runtime.engine, write=writes(request), claims=claims) as session:
         ctx = TrialContext.open(
             session, runtime.loaded, app_clock(request.app), runtime.protocol_version_id
         )

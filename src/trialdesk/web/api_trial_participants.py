@@ -22,6 +22,7 @@ from trialdesk.store.models import (
 )
 from trialdesk.trial.enrolment import enrol
 from trialdesk.trial.participants import (
+    NEW_CONTACT_CLAIMS,
     get_participant,
     link_screening,
     record_consent,
@@ -90,7 +91,7 @@ def list_participants(
 
 @router.post("", status_code=201, summary="Register a pre-screen contact", responses=PROBLEMS)
 def add_participant(request: Request, account: ClinicalWriter, body: ContactIn) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
+    with open_desk(request, account, NEW_CONTACT_CLAIMS) as desk:
         row = register_contact(
             desk.session,
             desk.ctx,

@@ -21,6 +21,7 @@ from trialdesk.trial.adverse_events import (
     AdverseEventRecorded,
     correct_adverse_event,
     mark_sae_reported,
+    new_event_claims,
     record_adverse_event,
     void_adverse_event,
 )
@@ -239,7 +240,7 @@ def list_events(
 def add_event(
     request: Request, account: ClinicalWriter, participant_id: int, body: AdverseEventIn
 ) -> dict[str, Any]:
-    with open_desk(request, account) as desk:
+    with open_desk(request, account, new_event_claims(participant_id)) as desk:
         found = record_adverse_event(
             desk.session,
             participant_id,

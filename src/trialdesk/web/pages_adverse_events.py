@@ -17,6 +17,7 @@ from trialdesk.store.models import AdverseEvent
 from trialdesk.trial.adverse_events import (
     correct_adverse_event,
     mark_sae_reported,
+    new_event_claims,
     record_adverse_event,
     void_adverse_event,
 )
@@ -75,7 +76,16 @@ async def add_adverse_event(
             clock=ctx.clock,
         )
 
-    return write(request, account, participant_id, "ae", values, action, "adverse-events")
+    return write(
+        request,
+        account,
+        participant_id,
+        "ae",
+        values,
+        action,
+        "adverse-events",
+        new_event_claims(participant_id),
+    )
 
 
 @router.post("/desk/participants/{participant_id}/adverse-events/{event_id}/correct")

@@ -9,7 +9,7 @@ again, in a fresh read, with the message beside the field it names and every val
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,7 +24,7 @@ from starlette.datastructures import FormData
 from trialdesk import __version__
 from trialdesk.errors import TrialdeskError
 from trialdesk.markup import superscript_powers
-from trialdesk.store.session import unit_of_work
+from trialdesk.store.session import Claim, unit_of_work
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.records import StaleEdit
 from trialdesk.trial.roles import Action, PermissionDenied, check_permitted, may
@@ -94,10 +94,13 @@ def status_of(state: FormState | None, exc: TrialdeskError | None = None) -> int
 
 
 @contextmanager
-def desk_session(request: Request) -> Iterator[tuple[Session, TrialContext]]:
-    """One unit of work with the trial context: committed on success, rolled back on error."""
+def desk_session(
+    request: Request, claims: Collection[Claim] | None = None
+) -> Iterator[tuple[Session, TrialContext]]:
+    """One unit of work with the trial context: committed on success, rolled back on error.
+    ``claims``: what a narrow writer changes (see :mod:`trialdesk.store.session`)."""
     runtime = request.app.state.runtime
-    with unit_of_work(runtime.engine, write=writes(request)) as session:
+    with unit_of_work(runtime.engine, write=writes(request), claims=claims) as session:
         yield (
             session,
             TrialContext.open(

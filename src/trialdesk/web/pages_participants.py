@@ -7,7 +7,7 @@ Every post calls one use-case; its refusal shows the same page again with the fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import tzinfo
 from typing import Annotated
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from trialdesk.clinical.analytes import ANALYTES
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import DOSE_UNITS, SEXES, Infusion, Participant
+from trialdesk.store.session import Claim
 from trialdesk.trial.adverse_events import ACTIONS, OUTCOMES
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt import Attribution
@@ -36,7 +37,7 @@ from trialdesk.trial.infusions import (
     schedule_infusions,
 )
 from trialdesk.trial.lookup import get_row, site_zone
-from trialdesk.trial.participants import record_consent, register_contact
+from trialdesk.trial.participants import NEW_CONTACT_CLAIMS, record_consent, register_contact
 from trialdesk.trial.records import check_version
 from trialdesk.trial.sae import SaeCriterion
 from trialdesk.web import form_fields as f
@@ -90,7 +91,7 @@ def show_list(request: Request, account: Account, state: FormState) -> Response:
 async def add_contact(request: Request, account: PageAccount) -> Response:
     values = form_values(await request.form())
     try:
-        with desk_session(request) as (session, ctx):
+        with desk_session(request, NEW_CONTACT_CLAIMS) as (session, ctx):
             person = register_contact(
                 session,
                 ctx,
@@ -168,10 +169,12 @@ def write(
     values: Mapping[str, str],
     action: Write,
     anchor: str,
+    claims: Collection[Claim] | None = None,
 ) -> Response:
-    """Run ``action`` in one unit of work; on refusal show the page again with ``values``."""
+    """Run ``action`` in one unit of work (a narrow writer's with ``claims``); on refusal show
+    the page again with ``values``."""
     try:
-        with desk_session(request) as (session, ctx):
+        with desk_session(request, claims) as (session, ctx):
             action(session, ctx)
     except TrialdeskError as exc:
         state = refused(exc, values, form)

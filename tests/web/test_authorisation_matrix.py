@@ -117,9 +117,9 @@ def test_each_api_route_checks_the_declared_rule_itself(bare_app: Any) -> None:
                 if rule.action is not None:
                     assert checks == {f"requires_{rule.action.value}"}, where
                 elif rule.kind == "account":
-                    assert not checks and "current_account" in names, where
+                    assert not checks and "signed_in_account" in names, where
                 else:
-                    assert not checks and "current_account" not in names, where
+                    assert not checks and "signed_in_account" not in names, where
             if is_page(route.path):
                 assert rule.kind != "public" and "page_account" in names, where
 

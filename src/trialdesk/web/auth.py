@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Annotated, Any, Final
 from urllib.parse import quote
@@ -196,13 +196,18 @@ def current_account(request: Request) -> Account:
     return account
 
 
-CurrentAccount = Annotated[Account, Depends(current_account)]
+async def signed_in_account(request: Request) -> Account:
+    """The :func:`current_account` dependency (``async``: see :func:`page_account`)."""
+    return current_account(request)
 
 
-def requires(action: Action) -> Callable[[Request], Account]:
+CurrentAccount = Annotated[Account, Depends(signed_in_account)]
+
+
+def requires(action: Action) -> Callable[[Request], Awaitable[Account]]:
     """A dependency: the logged-in account, refused with 403 unless its role may ``action``."""
 
-    def dependency(request: Request) -> Account:
+    async def dependency(request: Request) -> Account:  # async: see page_account
         account = current_account(request)
         check_permitted(account.username, account.role, action)
         return account
@@ -211,8 +216,11 @@ def requires(action: Action) -> Callable[[Request], Account]:
     return dependency
 
 
-def page_account(request: Request) -> Account:
-    """For pages: the logged-in account, else a redirect to /login that comes back here."""
+async def page_account(request: Request) -> Account:
+    """For pages: the logged-in account, else a redirect to /login that comes back here.
+
+    ``async`` because it only reads the request: FastAPI then runs it on the event loop instead
+    of handing it to a worker thread, a hop that under load waits for a free interpreter."""
     account = optional_account(request)
     if account is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")

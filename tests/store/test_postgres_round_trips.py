@@ -4,10 +4,12 @@ anyway), and a writer's audit entries take no second lock beside the writers' lo
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from typing import Any
+
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
-from trialdesk.store.audit import record_change
+from trialdesk.store.audit import audit_trail, record_change, verify_audit_chain
 from trialdesk.store.session import unit_of_work
 
 
@@ -66,3 +68,40 @@ def test_a_writer_audits_under_the_writers_lock_alone(postgres_engine: Engine) -
         entry(script)
         assert advisory_locks(script) == 1
         script.commit()
+
+
+def test_an_audit_entry_is_one_statement_once_the_log_has_its_checkpoint(
+    postgres_engine: Engine,
+) -> None:
+    """Checking the chain's end, appending and moving the checkpoint are one round trip; the
+    hash the server computes is the one `trialdesk audit verify` recomputes (non-ASCII too)."""
+    with unit_of_work(postgres_engine) as first:
+        entry(first)  # the very first entry also creates the checkpoint
+
+    statements: list[str] = []
+
+    def sent(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(postgres_engine, "before_cursor_execute", sent)
+    try:
+        with unit_of_work(postgres_engine) as writer:
+            writer.execute(text("SELECT 1"))  # the writers' lock is taken here
+            statements.clear()
+            record_change(
+                writer,
+                actor="协调员",
+                entity="note",
+                entity_id="2",
+                field="文本",
+                old="旧",
+                new="新",
+                reason="更正",
+            )
+            assert len(statements) == 1, statements
+    finally:
+        event.remove(postgres_engine, "before_cursor_execute", sent)
+
+    with Session(postgres_engine) as reader:
+        assert verify_audit_chain(reader) == []
+        assert [e.field for e in audit_trail(reader)] == [None, "文本"]

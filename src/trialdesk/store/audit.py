@@ -16,10 +16,10 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from sqlalchemy import event, select, text, update
-from sqlalchemy.orm import Mapper, ORMExecuteState, Session
+from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, make_transient_to_detached
 
 from trialdesk.store.clock import as_utc, utc_now
 from trialdesk.store.errors import AuditLogIsAppendOnly, AuditLogTampered, StoreError
@@ -68,17 +68,6 @@ def record_change(
         )
     at = as_utc(now, field="now") if now is not None else utc_now()
     _hold_the_chain(session)
-    last_hash, head_hash = _chain_ends(session)
-    if last_hash != (head_hash or GENESIS_HASH):  # no checkpoint yet: the log must be empty
-        raise AuditLogTampered(
-            "the audit log does not end where trialdesk left it (entries were removed or added "
-            "outside trialdesk, or its checkpoint was removed); nothing was saved. Run "
-            "`trialdesk audit verify` and restore the database from a backup"
-        )
-    if head_hash is None:  # an empty log: its checkpoint starts with this first entry
-        start = AuditCheckpoint(id=CHECKPOINT_ID, entry_count=0, head_hash=GENESIS_HASH)
-        start.head_entry_id, start.updated_at = None, at
-        session.add(start)
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -88,8 +77,17 @@ def record_change(
         old_value=to_json_text(old, field="old"),
         new_value=to_json_text(new, field="new"),
         reason=reason.strip(),
-        prev_hash=last_hash,
     )
+    if session.get_bind().dialect.name == "postgresql" and _append_in_one_statement(session, entry):
+        return entry
+    last_hash, head_hash = _chain_ends(session)
+    if last_hash != (head_hash or GENESIS_HASH):  # no checkpoint yet: the log must be empty
+        raise AuditLogTampered(_TAMPERED)
+    if head_hash is None:  # an empty log: its checkpoint starts with this first entry
+        start = AuditCheckpoint(id=CHECKPOINT_ID, entry_count=0, head_hash=GENESIS_HASH)
+        start.head_entry_id, start.updated_at = None, at
+        session.add(start)
+    entry.prev_hash = last_hash
     entry.row_hash = entry_hash(entry)
     session.add(entry)
     session.flush()
@@ -105,6 +103,79 @@ def record_change(
         .execution_options(synchronize_session=False)  # read_checkpoint always reads afresh
     )
     return entry
+
+
+_TAMPERED = (
+    "the audit log does not end where trialdesk left it (entries were removed or added "
+    "outside trialdesk, or its checkpoint was removed); nothing was saved. Run "
+    "`trialdesk audit verify` and restore the database from a backup"
+)
+
+# PostgreSQL: check the chain's end, append the entry and move the checkpoint in one round trip.
+# The row hash is sha256 over the same canonical JSON as entry_hash(): the text before and after
+# the previous hash is made here, the previous hash (the checkpoint's head) joined in by the
+# server. Nothing is appended when the log's last row is not the checkpoint's head (or there is
+# no checkpoint); the last select then says which.
+_APPEND = text(
+    """
+WITH head AS (
+    SELECT head_hash FROM audit_checkpoints WHERE id = :checkpoint
+), last AS (
+    SELECT coalesce(
+        (SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1), :genesis
+    ) AS row_hash
+), appended AS (
+    INSERT INTO audit_log
+        (at, actor, entity, entity_id, field, old_value, new_value, reason, prev_hash, row_hash)
+    SELECT :at, :actor, :entity, :entity_id, :field, :old_value, :new_value, :reason,
+        head.head_hash,
+        encode(sha256(convert_to(:before || head.head_hash || :after, 'UTF8')), 'hex')
+    FROM head JOIN last ON last.row_hash = head.head_hash
+    RETURNING id, prev_hash, row_hash
+), moved AS (
+    UPDATE audit_checkpoints
+    SET entry_count = entry_count + 1, head_entry_id = appended.id,
+        head_hash = appended.row_hash, updated_at = :at
+    FROM appended WHERE audit_checkpoints.id = :checkpoint
+)
+SELECT (SELECT id FROM appended), (SELECT prev_hash FROM appended),
+    (SELECT row_hash FROM appended), (SELECT head_hash FROM head), (SELECT row_hash FROM last)
+"""
+).bindparams(bindparam("at", type_=AuditEntry.__table__.c.at.type))
+
+
+def _append_in_one_statement(session: Session, entry: AuditEntry) -> bool:
+    """Append ``entry`` (PostgreSQL) and fill in its id and hashes; False when the log is empty
+    and has no checkpoint yet (the first entry is appended by the general path)."""
+    marker = uuid4().hex  # stands for the previous hash; cannot occur in the text by chance
+    before, _, after = _canonical_text(entry, prev_hash=marker).partition(marker)
+    row = session.execute(
+        _APPEND,
+        {
+            "checkpoint": CHECKPOINT_ID,
+            "genesis": GENESIS_HASH,
+            "at": entry.at,
+            "actor": entry.actor,
+            "entity": entry.entity,
+            "entity_id": entry.entity_id,
+            "field": entry.field,
+            "old_value": entry.old_value,
+            "new_value": entry.new_value,
+            "reason": entry.reason,
+            "before": before,
+            "after": after,
+        },
+    ).one()
+    entry_id, prev_hash, row_hash, head_hash, last_hash = row
+    if entry_id is None:
+        if head_hash is None and last_hash == GENESIS_HASH:
+            return False
+        raise AuditLogTampered(_TAMPERED)
+    entry.id, entry.prev_hash, entry.row_hash = entry_id, prev_hash, row_hash
+    # The stored row's object, as after a flush: a later change to it is refused, not ignored.
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return True
 
 
 def _hold_the_chain(session: Session) -> None:
@@ -180,8 +251,13 @@ def verify_audit_chain(session: Session) -> list[ChainProblem]:
 
 def entry_hash(entry: AuditEntry) -> str:
     """sha256 over the entry's content and the previous entry's hash."""
+    canonical = _canonical_text(entry, prev_hash=entry.prev_hash)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _canonical_text(entry: AuditEntry, *, prev_hash: str) -> str:
     content = {
-        "prev_hash": entry.prev_hash,
+        "prev_hash": prev_hash,
         "at": as_utc(entry.at).isoformat(timespec="microseconds"),
         "actor": entry.actor,
         "entity": entry.entity,
@@ -191,8 +267,7 @@ def entry_hash(entry: AuditEntry) -> str:
         "new_value": entry.new_value,
         "reason": entry.reason,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def to_json_text(value: object, *, field: str = "value") -> str:

@@ -27,7 +27,7 @@ from trialdesk.store.session import Claim, ClaimKind
 from trialdesk.trial import records
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.dlt import parse_attribution
-from trialdesk.trial.dlt_review import flag_candidate
+from trialdesk.trial.dlt_review import flag_candidate, window_of
 from trialdesk.trial.lookup import enrolment_of, get_row, not_in_future
 from trialdesk.trial.sae import ReportClock, check_seriousness, report_status
 
@@ -236,6 +236,9 @@ def record_adverse_event(
         },
         clock,
     )
+    # Read before the event is stored: on PostgreSQL storing it takes the audit chain's lock,
+    # held to the commit, and other writers wait for it the shorter for this read done first.
+    window = window_of(session, person.id, protocol, clock)
     event = records.create(
         session,
         AdverseEvent(participant_id=participant_id, **checked.columns),
@@ -243,7 +246,14 @@ def record_adverse_event(
         clock=clock,
     )
     dlt = flag_candidate(
-        session, event, protocol, actor=actor, clock=clock, reason="AE recorded", new=True
+        session,
+        event,
+        protocol,
+        actor=actor,
+        clock=clock,
+        reason="AE recorded",
+        new=True,
+        window=window,
     )
     return AdverseEventRecorded(
         event, checked.grade_text, dlt, sae_report(session, event, protocol, clock)

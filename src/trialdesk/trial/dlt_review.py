@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Final
 
 from sqlalchemy import select
@@ -67,6 +68,12 @@ def _complete(
     return stopped or len(done) >= count
 
 
+class Unread(Enum):
+    """A value not read yet (``None`` is a DLT window too: before the first infusion)."""
+
+    UNREAD = "unread"
+
+
 def window_of(
     session: Session, participant_id: int, protocol: Protocol, clock: Clock
 ) -> DltWindow | None:
@@ -95,9 +102,12 @@ def flag_candidate(
     reason: str,
     changed_fields: frozenset[str] = frozenset(),
     new: bool = False,
+    window: DltWindow | Unread | None = Unread.UNREAD,
 ) -> DltAssessment | None:
     """Match ``event`` against the protocol's DLT rules and keep its assessment in step.
     ``new``: the event was recorded in this unit of work, so it has no assessment yet.
+    ``window``: the participant's DLT window (:func:`window_of`) when the caller has read it
+    already; otherwise it is read here.
 
     Returns the event's assessment (new, updated or unchanged), or None if it has none.
     """
@@ -110,7 +120,8 @@ def flag_candidate(
             onset=event.onset_date,
             attribution=parse_attribution(event.attribution_hdmsc),
         )
-        window = window_of(session, event.participant_id, protocol, clock)
+        if window is Unread.UNREAD:
+            window = window_of(session, event.participant_id, protocol, clock)
         match = match_dlt(facts, protocol_dlt(protocol).definition.rules, window)
     if match is None:
         if existing is not None and existing.status != "rejected":

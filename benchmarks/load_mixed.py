@@ -20,8 +20,10 @@ on the server at ``--postgres-admin-url`` and dropped afterwards) the benchmark:
 
 Latency is measured by the client, from sending the request to having the whole body. CPU
 time (the server's, PostgreSQL's, the clients') and how busy the cores were are read from
-Linux's /proc over the timed load only. The run
-is bounded by ``--requests`` (in all, split over the clients) and by ``--max-seconds`` per
+Linux's /proc over the timed load only. Before any backend, a fixed single-threaded Python
+workload is timed (``host speed``): the same code on this kind of host can run tens of per
+cent slower from one hour to the next, and that figure makes runs of different days
+comparable. The run is bounded by ``--requests`` (in all, split over the clients) and by ``--max-seconds`` per
 backend (clients start no new request after it). Exit status 1 when any request failed or the
 database does not reconcile.
 
@@ -890,6 +892,24 @@ def machine() -> str:
     )
 
 
+def host_speed_ms(tries: int = 5) -> float:
+    """Milliseconds a fixed single-threaded Python workload takes (best of ``tries``): the
+    same code on the same host varies by tens of per cent from hour to hour, and this figure
+    tells a slow host from a slow server when runs of different days are compared."""
+    best = float("inf")
+    for _ in range(tries):
+        began = time.perf_counter()
+        rows = [
+            {"id": n, "term": f"term {n % 97}", "grade": n % 5, "at": str(n)} for n in range(20_000)
+        ]
+        text = json.dumps(rows, sort_keys=True)
+        decoded = json.loads(text)
+        decoded.sort(key=lambda row: (row["term"], -row["id"]))
+        "".join(f"<td>{row['term']}</td><td>{row['grade']}</td>" for row in decoded)
+        best = min(best, time.perf_counter() - began)
+    return 1000 * best
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", type=int, default=50, help="concurrent signed-in clients")
@@ -928,6 +948,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.threads,
     )
     print(f"machine: {machine()}")
+    print(
+        f"host speed: a fixed Python workload takes {host_speed_ms():.0f} ms on one core "
+        "(best of 5; lower is faster)"
+    )
     print(
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; server: trialdesk serve (uvicorn, "
         f"{args.workers} process{'es' if args.workers > 1 else ''}, "

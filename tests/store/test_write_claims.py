@@ -9,14 +9,12 @@ number (a new contact); a stored screening claims nothing (see trialdesk.store.s
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from test_write_turns import PATIENCE_S, person, take_the_last_slot, usernames
+from test_write_turns import Writer, person, take_the_last_slot, usernames
 
 from trialdesk.store.audit import record_change, verify_audit_chain
 from trialdesk.store.engine import make_engine
@@ -27,36 +25,6 @@ from trialdesk.store.session import Claim, ClaimKind, unit_of_work, waited_too_l
 FIRST = (Claim(ClaimKind.PARTICIPANT, 1),)
 SECOND = (Claim(ClaimKind.PARTICIPANT, 2),)
 NUMBERS = (Claim(ClaimKind.PARTICIPANT_NUMBERS),)
-
-
-class ClaimingWriter(threading.Thread):
-    """``work`` in a write unit of work with ``claims`` (None: the whole desk) on a thread."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        claims: tuple[Claim, ...] | None,
-        work: Callable[[Session], object],
-    ) -> None:
-        super().__init__(daemon=True)
-        self.engine, self.claims, self.work = engine, claims, work
-        self.result: object = None
-        self.error: BaseException | None = None
-        self.seconds = 0.0
-
-    def run(self) -> None:
-        started = time.monotonic()
-        try:
-            with unit_of_work(self.engine, claims=self.claims) as session:
-                self.result = self.work(session)
-        except BaseException as exc:  # reported to the test thread
-            self.error = exc
-        finally:
-            self.seconds = time.monotonic() - started
-
-    def finished(self) -> bool:
-        self.join(timeout=PATIENCE_S)
-        return not self.is_alive()
 
 
 def add(username: str) -> Callable[[Session], None]:
@@ -77,7 +45,7 @@ def add(username: str) -> Callable[[Session], None]:
     return work
 
 
-def blocked(writer: ClaimingWriter) -> bool:
+def blocked(writer: Writer) -> bool:
     """Started and still waiting half a second later."""
     writer.start()
     writer.join(timeout=0.5)
@@ -88,7 +56,7 @@ def blocked(writer: ClaimingWriter) -> bool:
 def test_writers_with_different_claims_write_at_the_same_time(postgres_engine: Engine) -> None:
     with unit_of_work(postgres_engine, claims=FIRST) as first:
         add("first")(first)  # holds its claim and the audit chain until it commits
-        other = ClaimingWriter(postgres_engine, SECOND, lambda s: s.add(person("second")))
+        other = Writer(postgres_engine, lambda s: s.add(person("second")), SECOND)
         other.start()
         assert other.finished(), "a writer with another claim waited for the first"
         assert other.error is None, other.error
@@ -104,7 +72,7 @@ def test_a_writer_sharing_a_claim_or_holding_the_whole_desk_waits_and_then_reads
     with unit_of_work(postgres_engine, claims=FIRST) as first:
         assert take_the_last_slot("first")(first)
         first.flush()
-        second = ClaimingWriter(postgres_engine, claims, take_the_last_slot("second"))
+        second = Writer(postgres_engine, take_the_last_slot("second"), claims)
         assert blocked(second), "the second writer went ahead while the first was writing"
 
     assert second.finished()
@@ -118,7 +86,7 @@ def test_a_narrow_writer_waits_for_a_whole_desk_writer(postgres_engine: Engine) 
     with unit_of_work(postgres_engine) as whole:
         assert take_the_last_slot("whole")(whole)
         whole.flush()
-        narrow = ClaimingWriter(postgres_engine, NUMBERS, take_the_last_slot("narrow"))
+        narrow = Writer(postgres_engine, take_the_last_slot("narrow"), NUMBERS)
         assert blocked(narrow), "a narrow writer went ahead of a whole-desk writer"
 
     assert narrow.finished()
@@ -131,14 +99,15 @@ def test_narrow_writers_take_turns_on_the_audit_chain_and_leave_it_whole(
     postgres_engine: Engine,
 ) -> None:
     """Eight writers with no claims (pure appends, like screenings), five entries each."""
-    writers = [
-        ClaimingWriter(
-            postgres_engine,
-            (),
-            lambda s, n=n: [add(f"w{n}-{k}")(s) for k in range(5)],  # type: ignore[misc]
-        )
-        for n in range(8)
-    ]
+
+    def five_entries(n: int) -> Callable[[Session], None]:
+        def work(session: Session) -> None:
+            for k in range(5):
+                add(f"w{n}-{k}")(session)
+
+        return work
+
+    writers = [Writer(postgres_engine, five_entries(n), ()) for n in range(8)]
     for writer in writers:
         writer.start()
     assert all(writer.finished() for writer in writers)
@@ -156,7 +125,7 @@ def test_a_narrow_writer_that_waits_too_long_gives_up_and_saves_nothing(
     monkeypatch.setattr("trialdesk.store.session.WRITER_QUEUE_TIMEOUT_S", 0.3)
     with unit_of_work(postgres_engine) as whole:
         add("whole")(whole)
-        late = ClaimingWriter(postgres_engine, FIRST, add("late"))
+        late = Writer(postgres_engine, add("late"), FIRST)
         late.start()
         assert late.finished(), "the waiting writer did not give up"
         assert late.error is not None and waited_too_long(late.error), late.error
@@ -173,7 +142,7 @@ def test_on_sqlite_writers_with_different_claims_still_take_turns(
         upgrade_to_head(engine)
         with unit_of_work(engine, claims=FIRST) as first:
             add("first")(first)
-            other = ClaimingWriter(engine, SECOND, add("second"))
+            other = Writer(engine, add("second"), SECOND)
             assert blocked(other), "SQLite let two writers write at once"
 
         assert other.finished() and other.error is None, other.error

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from trialdesk.store.engine import make_engine
 from trialdesk.store.migrate import upgrade_to_head
 from trialdesk.store.models import User
-from trialdesk.store.session import WriterQueueTimeout, unit_of_work
+from trialdesk.store.session import Claim, WriterQueueTimeout, unit_of_work
 
 PATIENCE_S = 5.0
 """How long a test waits for another thread before calling it stuck (never forever)."""
@@ -40,12 +40,19 @@ def memory_engine() -> Iterator[Engine]:
 
 
 class Writer(threading.Thread):
-    """``work`` in a write unit of work on another thread; what it returned or raised."""
+    """``work`` in a write unit of work (a narrow writer's with ``claims``) on another thread;
+    what it returned or raised."""
 
-    def __init__(self, engine: Engine, work: Callable[[Session], object]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        work: Callable[[Session], object],
+        claims: tuple[Claim, ...] | None = None,
+    ) -> None:
         super().__init__(daemon=True)
         self.engine = engine
         self.work = work
+        self.claims = claims
         self.result: object = None
         self.error: BaseException | None = None
         self.seconds = 0.0
@@ -53,7 +60,7 @@ class Writer(threading.Thread):
     def run(self) -> None:
         started = time.monotonic()
         try:
-            with unit_of_work(self.engine) as session:
+            with unit_of_work(self.engine, claims=self.claims) as session:
                 self.result = self.work(session)
         except BaseException as exc:  # reported to the test thread
             self.error = exc

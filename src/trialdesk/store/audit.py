@@ -152,16 +152,10 @@ def _append_in_one_statement(session: Session, entry: AuditEntry) -> bool:
     row = session.execute(
         _APPEND,
         {
+            **_content_of(entry),
+            "at": entry.at,
             "checkpoint": CHECKPOINT_ID,
             "genesis": GENESIS_HASH,
-            "at": entry.at,
-            "actor": entry.actor,
-            "entity": entry.entity,
-            "entity_id": entry.entity_id,
-            "field": entry.field,
-            "old_value": entry.old_value,
-            "new_value": entry.new_value,
-            "reason": entry.reason,
             "before": before,
             "after": after,
         },
@@ -255,17 +249,19 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_CONTENT = ("actor", "entity", "entity_id", "field", "old_value", "new_value", "reason")
+"""The entry's columns hashed as they are (besides its time and the previous hash)."""
+
+
+def _content_of(entry: AuditEntry) -> dict[str, str | None]:
+    return {name: getattr(entry, name) for name in _CONTENT}
+
+
 def _canonical_text(entry: AuditEntry, *, prev_hash: str) -> str:
     content = {
+        **_content_of(entry),
         "prev_hash": prev_hash,
         "at": as_utc(entry.at).isoformat(timespec="microseconds"),
-        "actor": entry.actor,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "field": entry.field,
-        "old_value": entry.old_value,
-        "new_value": entry.new_value,
-        "reason": entry.reason,
     }
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

@@ -145,10 +145,13 @@ SELECT (SELECT id FROM appended), (SELECT prev_hash FROM appended),
 
 
 def _append_in_one_statement(session: Session, entry: AuditEntry) -> bool:
-    """Append ``entry`` (PostgreSQL) and fill in its id and hashes; False when the log is empty
-    and has no checkpoint yet (the first entry is appended by the general path)."""
-    marker = uuid4().hex  # stands for the previous hash; cannot occur in the text by chance
-    before, _, after = _canonical_text(entry, prev_hash=marker).partition(marker)
+    """Append ``entry`` (PostgreSQL) and fill in its id and hashes; False when the general path
+    must append it (the log is empty and has no checkpoint yet)."""
+    marker = uuid4().hex  # stands for the previous hash in the canonical text
+    canonical = _canonical_text(entry, prev_hash=marker)
+    if canonical.count(marker) != 1:  # the entry's own text holds it too: never by chance
+        return False
+    before, _, after = canonical.partition(marker)
     row = session.execute(
         _APPEND,
         {

@@ -191,13 +191,13 @@ class _WriteLock:
         if transaction.nested:  # a savepoint runs inside the transaction that took it
             return
         if self._claims is None:
-            take_write_lock(connection)
+            _take_write_lock(connection)
             session.info[HOLDS_WRITE_LOCK] = True
         else:
             _take_claims(connection, self._claims)
 
 
-def take_write_lock(connection: Connection) -> None:
+def _take_write_lock(connection: Connection) -> None:
     """Wait for, then hold until the transaction ends, the whole desk's right to write."""
     backend = connection.dialect.name
     if backend == "sqlite":
@@ -206,7 +206,7 @@ def take_write_lock(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif backend == "postgresql":
         connection.exec_driver_sql(
-            f"SELECT {postgres_lock_timeout()}, pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+            f"SELECT {_postgres_lock_timeout()}, pg_advisory_xact_lock({WRITE_LOCK_KEY})"
         )
 
 
@@ -215,11 +215,11 @@ def _take_claims(connection: Connection, claims: list[Claim]) -> None:
     writers never wait for each other's claims), in one round trip."""
     locks = "".join(f", pg_advisory_xact_lock({c.kind.value}, {c.key})" for c in claims)
     connection.exec_driver_sql(
-        f"SELECT {postgres_lock_timeout()}, pg_advisory_xact_lock_shared({WRITE_LOCK_KEY}){locks}"
+        f"SELECT {_postgres_lock_timeout()}, pg_advisory_xact_lock_shared({WRITE_LOCK_KEY}){locks}"
     )
 
 
-def postgres_lock_timeout() -> str:
+def _postgres_lock_timeout() -> str:
     """A select-list item that bounds this transaction's later lock waits (evaluated before
     the items after it); PostgreSQL then refuses with "canceling statement due to lock
     timeout", which :func:`waited_too_long` recognises."""

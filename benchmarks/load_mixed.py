@@ -23,9 +23,9 @@ time (the server's, PostgreSQL's, the clients') and how busy the cores were are 
 Linux's /proc over the timed load only. Before any backend, a fixed single-threaded Python
 workload is timed (``host speed``): the same code on this kind of host can run tens of per
 cent slower from one hour to the next, and that figure makes runs of different days
-comparable. The run is bounded by ``--requests`` (in all, split over the clients) and by ``--max-seconds`` per
-backend (clients start no new request after it). Exit status 1 when any request failed or the
-database does not reconcile.
+comparable. The run is bounded by ``--requests`` (in all, split over the clients) and by
+``--max-seconds`` per backend (clients start no new request after it). Exit status 1 when any
+request failed or the database does not reconcile.
 
 Run: .venv/bin/python benchmarks/load_mixed.py [--clients 50] [--requests 3000] [--think-ms 500]
      [--backends sqlite,postgresql] [--max-seconds 120] [--workers 1] [--threads N]

@@ -237,7 +237,7 @@ def record_adverse_event(
         clock,
     )
     # Read before the event is stored: on PostgreSQL storing it takes the audit chain's lock,
-    # held to the commit, and other writers wait for it the shorter for this read done first.
+    # held until the commit, so the other writers wait less when this read is done first.
     window = window_of(session, person.id, protocol, clock)
     event = records.create(
         session,

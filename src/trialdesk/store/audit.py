@@ -67,7 +67,7 @@ def record_change(
             field="reason",
         )
     at = as_utc(now, field="now") if now is not None else utc_now()
-    _hold_the_chain(session)
+    backend = _hold_the_chain(session)
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -78,7 +78,7 @@ def record_change(
         new_value=to_json_text(new, field="new"),
         reason=reason.strip(),
     )
-    if session.get_bind().dialect.name == "postgresql" and _append_in_one_statement(session, entry):
+    if backend == "postgresql" and _append_in_one_statement(session, entry):
         return entry
     last_hash, head_hash = _chain_ends(session)
     if last_hash != (head_hash or GENESIS_HASH):  # no checkpoint yet: the log must be empty
@@ -175,19 +175,21 @@ def _append_in_one_statement(session: Session, entry: AuditEntry) -> bool:
     return True
 
 
-def _hold_the_chain(session: Session) -> None:
-    """Make this transaction the chain's only writer until it ends. A whole-desk writer is
-    already alone; a narrow writer (:class:`trialdesk.store.session.Claim`) or a script's
-    session takes the chain's own lock at its first entry, and keeps it to the commit."""
+def _hold_the_chain(session: Session) -> str:
+    """Make this transaction the chain's only writer until it ends; the database's backend
+    name. A whole-desk writer is already alone; a narrow writer
+    (:class:`trialdesk.store.session.Claim`) or a script's session takes the chain's own lock
+    at its first entry, and keeps it to the commit."""
     # Begin first: a writing unit of work takes the writers' lock as its transaction begins.
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or session.info.get(HOLDS_WRITE_LOCK):
-        return
+    backend = session.connection().dialect.name
+    if backend != "postgresql" or session.info.get(HOLDS_WRITE_LOCK):
+        return backend
     transaction = session.get_transaction()
     if session.info.get(_HOLDS_CHAIN) is transaction:
-        return
+        return backend
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_AUDIT_LOCK})
     session.info[_HOLDS_CHAIN] = transaction
+    return backend
 
 
 def _chain_ends(session: Session) -> tuple[str, str | None]:

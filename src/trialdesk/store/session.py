@@ -14,7 +14,9 @@ hold the other writers up. Within one server process the writers also queue on a
 ``threading.Lock`` before asking the database, from the moment their session begins its
 transaction (the first statement, or the first object added): a thread waiting there wakes as
 soon as the previous writer is done, where SQLite's busy handler would have polled with sleeps
-of up to 100 ms, and a waiting writer holds no pooled connection.
+of up to 100 ms, and a waiting writer holds no pooled connection. The writers of a SQLite file
+in different processes then take turns on a lock file beside it
+(:mod:`trialdesk.store.writer_file`) for the same reason.
 
 **Narrow writers (PostgreSQL).** A use-case that changes only a known part of the trial names
 that part in its :class:`Claim` s (one participant's own records, the next screening number;
@@ -33,16 +35,20 @@ state while a writer works.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, Final, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+
+from trialdesk.store.writer_file import FileTurn, lock_file_of
 
 WRITE_LOCK_KEY: Final = 7_391_004_280_615_362_301
 """The PostgreSQL advisory lock key of trialdesk's writers (any fixed 64-bit number)."""
@@ -114,7 +120,9 @@ def unit_of_work(
     narrow = write and claims is not None and engine.dialect.name == "postgresql"
     # A narrow writer waits in PostgreSQL's lock queue (which wakes it at once), not its
     # process's: that queue would make it wait for writers whose claims it does not share.
-    turn = _WriterTurn(_writer_queue(engine)) if write and not narrow else None
+    turn = (
+        _WriterTurn(_writer_queue(engine), lock_file_of(engine)) if write and not narrow else None
+    )
     try:
         if write:
             if turn is not None:
@@ -151,26 +159,40 @@ def _read_without_transaction(session: Session, engine: Engine) -> None:
 
 
 class _WriterTurn:
-    """This unit of work's place in its process's queue of writers, held from the start of its
-    first transaction to its end (savepoints and later transactions keep it)."""
+    """This unit of work's place in its process's queue of writers and, for a SQLite file, in
+    the queue of every process's writers (:mod:`trialdesk.store.writer_file`), held from the
+    start of its first transaction to its end (savepoints and later transactions keep it)."""
 
-    def __init__(self, queue: threading.Lock) -> None:
+    def __init__(self, queue: threading.Lock, lock_file: Path | None) -> None:
         self._queue = queue
+        self._file = FileTurn(lock_file) if lock_file is not None else None
         self._held = False
 
     def wait(self, _session: Session, transaction: SessionTransaction) -> None:
         if self._held or transaction.parent is not None:
             return
+        deadline = time.monotonic() + WRITER_QUEUE_TIMEOUT_S
         if not self._queue.acquire(timeout=WRITER_QUEUE_TIMEOUT_S):
-            raise WriterQueueTimeout(
-                f"waited more than {WRITER_QUEUE_TIMEOUT_S:g} s for the other writers"
-            )
+            raise self._timeout()
+        if self._file is not None and not self._file.take(deadline):
+            self._queue.release()
+            raise self._timeout()
         self._held = True
 
     def end(self) -> None:
         if self._held:
             self._held = False
-            self._queue.release()
+            try:
+                if self._file is not None:
+                    self._file.give_back()
+            finally:
+                self._queue.release()
+
+    @staticmethod
+    def _timeout() -> WriterQueueTimeout:
+        return WriterQueueTimeout(
+            f"waited more than {WRITER_QUEUE_TIMEOUT_S:g} s for the other writers"
+        )
 
 
 def _writer_queue(engine: Engine) -> threading.Lock:

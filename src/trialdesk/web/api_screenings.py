@@ -7,6 +7,8 @@ same code that ``trialdesk screen --replay`` runs.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
@@ -94,6 +96,9 @@ class ProblemRoute(APIRoute):
     and an unknown screening id as 404; input no route can use is refused first
     (:func:`trialdesk.web.input_guards.api_input_refusal`)."""
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, in_one_thread(endpoint), **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
         takes_json, integers = self.body_field is not None, integer_params(self.dependant)
@@ -114,6 +119,24 @@ class ProblemRoute(APIRoute):
                 return problem(404, str(exc), exc.field, title="No such screening")
 
         return handler
+
+
+def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain route function run on the request thread pool by a coroutine, so that FastAPI
+    checks the returned document against the route's model where it is, on the event loop.
+
+    For a plain function FastAPI takes a second thread from the pool for that check, and under
+    load the request queued again behind every newer one before it was answered. The signature
+    (parameters, dependencies, response model) is the function's own (``functools.wraps``).
+    """
+    if inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return run
 
 
 Screener = Annotated[Account, Depends(requires(Action.SCREEN))]

@@ -114,10 +114,11 @@ def create_app(
             },
         )
 
-    @app.get("/api/protocol", tags=["protocol"])
     def api_protocol(weight: float | None = None, lang: str = "en") -> dict[str, Any]:
         """The protocol the desk runs: the full validated model, its hash and a readable summary."""
         return protocol_document(loaded, weight_kg=weight, lang=normalise_lang(lang))
+
+    app.get("/api/protocol", tags=["protocol"])(api_screenings.in_one_thread(api_protocol))
 
     @app.get("/healthz", tags=["operations"])
     def healthz(request: Request) -> JSONResponse:

@@ -12,7 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, select
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from trialdesk.store.clock import UTCDateTime
@@ -70,9 +79,14 @@ def add_contact(session: Session, contact: PrescreenContact) -> PrescreenContact
     return contact
 
 
+_NEWEST_FIRST: Final = (
+    select(PrescreenContact)
+    .order_by(PrescreenContact.created_at.desc(), PrescreenContact.id.desc())
+    .limit(bindparam("limit"))
+)
+"""Built once: the dashboard reads it on every view."""
+
+
 def recent_contacts(session: Session, limit: int = 20) -> list[PrescreenContact]:
     """The newest requests first (for the coordinator's queue)."""
-    newest = select(PrescreenContact).order_by(
-        PrescreenContact.created_at.desc(), PrescreenContact.id.desc()
-    )
-    return list(session.scalars(newest.limit(limit)))
+    return list(session.scalars(_NEWEST_FIRST, {"limit": limit}))

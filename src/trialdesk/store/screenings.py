@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from trialdesk.store.audit import record_change
@@ -55,6 +55,10 @@ class ScreeningPage:
     next_cursor: int | None
 
 
+_PROTOCOL_HASH: Final = select(ProtocolVersion.sha256).where(ProtocolVersion.id == bindparam("id"))
+"""Built once: every stored screening reads it."""
+
+
 def record_screening(
     session: Session,
     *,
@@ -89,9 +93,7 @@ def record_screening(
         raise StoreError("a screening needs the software version", field="software_version")
     verdict = _verdict_of(result_json)
     # The hash alone: the row also holds the whole protocol text, which a screening never needs.
-    protocol_sha256 = session.scalar(
-        select(ProtocolVersion.sha256).where(ProtocolVersion.id == protocol_version_id)
-    )
+    protocol_sha256 = session.scalar(_PROTOCOL_HASH, {"id": protocol_version_id})
     if protocol_sha256 is None:
         raise StoreError(
             f"no stored protocol version #{protocol_version_id}; record the protocol text "

@@ -397,17 +397,18 @@ def mark_sae_reported(
     return report
 
 
+_UNREPORTED_SAES: Final = select(AdverseEvent).where(
+    AdverseEvent.serious.is_(True),
+    AdverseEvent.sae_reported_at.is_(None),
+    AdverseEvent.voided_at.is_(None),
+)
+
+
 def open_sae_reports(
     session: Session, protocol: Protocol, clock: Clock
 ) -> list[tuple[AdverseEvent, ReportClock]]:
     """Serious AEs not reported yet, with their clocks, most urgent first."""
-    events = session.scalars(
-        select(AdverseEvent).where(
-            AdverseEvent.serious.is_(True),
-            AdverseEvent.sae_reported_at.is_(None),
-            AdverseEvent.voided_at.is_(None),
-        )
-    )
+    events = session.scalars(_UNREPORTED_SAES)
     clocks = [(event, sae_report(session, event, protocol, clock)) for event in events]
     found = [(event, report) for event, report in clocks if report is not None]
     return sorted(found, key=lambda pair: pair[1].due_at)

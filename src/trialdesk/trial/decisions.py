@@ -228,19 +228,20 @@ def signed_stop(session: Session) -> EscalationDecision | None:
     return None
 
 
+_IN_FORCE: Final = (
+    select(EscalationDecision)
+    .where(EscalationDecision.superseded.is_(False))
+    .order_by(EscalationDecision.id)
+)
+
+
 def _in_force(session: Session) -> list[EscalationDecision]:
     """The decisions not superseded, oldest first; read once per page view (the trial summary
     asks for them from three places), afresh in a writing unit of work."""
     return read_once(
         session,
         "decisions in force",
-        lambda: list(
-            session.scalars(
-                select(EscalationDecision)
-                .where(EscalationDecision.superseded.is_(False))
-                .order_by(EscalationDecision.id)
-            )
-        ),
+        lambda: list(session.scalars(_IN_FORCE)),
     )
 
 

@@ -207,20 +207,21 @@ def adjudicate_dlt(
     return assessment
 
 
+_PENDING: Final = (
+    select(DltAssessment)
+    .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+    .where(DltAssessment.status == "candidate", AdverseEvent.voided_at.is_(None))
+    .order_by(DltAssessment.id)
+)
+
+
 def pending_adjudications(session: Session) -> list[DltAssessment]:
     """Candidate DLTs waiting for the investigator, oldest first (voided AEs left out); read
     once per page view (the dashboard counts them and lists them), afresh when writing."""
     return read_once(
         session,
         "pending adjudications",
-        lambda: list(
-            session.scalars(
-                select(DltAssessment)
-                .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
-                .where(DltAssessment.status == "candidate", AdverseEvent.voided_at.is_(None))
-                .order_by(DltAssessment.id)
-            )
-        ),
+        lambda: list(session.scalars(_PENDING)),
     )
 
 
@@ -296,23 +297,28 @@ def _infusion_order(row: Infusion) -> tuple[int, int]:
     return row.number, row.id
 
 
+_ENROLLED_INFUSIONS: Final = (
+    select(Infusion)
+    .join(Enrolment, Enrolment.participant_id == Infusion.participant_id)
+    .where(Infusion.voided_at.is_(None))
+    .order_by(Infusion.participant_id, Infusion.number, Infusion.id)
+)
+_ENROLLED_DLT_STATUSES: Final = (
+    select(AdverseEvent.participant_id, DltAssessment.status)
+    .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
+    .join(Enrolment, Enrolment.participant_id == AdverseEvent.participant_id)
+    .where(AdverseEvent.voided_at.is_(None))
+)
+"""Built once (every page view reads them; see ``trialdesk.trial.cohorts``)."""
+
+
 def enrolled_records(session: Session) -> EnrolledRecords:
     """Every enrolled participant's active infusions and DLT statuses, two queries in all."""
     infusions: dict[int, list[Infusion]] = {}
-    for row in session.scalars(
-        select(Infusion)
-        .join(Enrolment, Enrolment.participant_id == Infusion.participant_id)
-        .where(Infusion.voided_at.is_(None))
-        .order_by(Infusion.participant_id, Infusion.number, Infusion.id)
-    ):
+    for row in session.scalars(_ENROLLED_INFUSIONS):
         infusions.setdefault(row.participant_id, []).append(row)
     statuses: dict[int, list[str]] = {}
-    for participant_id, status in session.execute(
-        select(AdverseEvent.participant_id, DltAssessment.status)
-        .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
-        .join(Enrolment, Enrolment.participant_id == AdverseEvent.participant_id)
-        .where(AdverseEvent.voided_at.is_(None))
-    ):
+    for participant_id, status in session.execute(_ENROLLED_DLT_STATUSES):
         statuses.setdefault(participant_id, []).append(status)
     return EnrolledRecords(infusions, statuses)
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.models import Administrations, Protocol
 from trialdesk.store.models import Infusion
+from trialdesk.store.participant_rows import rows_of
 from trialdesk.trial import records
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.dosing import PlannedDose, check_amount_given, planned_dose
@@ -62,13 +62,7 @@ def _planned(session: Session, participant_id: int, protocol: Protocol) -> Plann
 
 def active_infusions(session: Session, participant_id: int) -> list[Infusion]:
     """The participant's infusions that are not voided, by number."""
-    return list(
-        session.scalars(
-            select(Infusion)
-            .where(Infusion.participant_id == participant_id, Infusion.voided_at.is_(None))
-            .order_by(Infusion.number, Infusion.id)
-        )
-    )
+    return rows_of(session, Infusion, participant_id, order_by=("number", "id"), active_only=True)
 
 
 def given_dates(session: Session, participant_id: int, clock: Clock) -> dict[int, date]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
 from trialdesk.store.models import Base, Enrolment, Participant, User
+from trialdesk.store.participant_rows import first_of
 from trialdesk.trial.clock import Clock
 from trialdesk.trial.roles import MATRIX, Action, check_permitted, who_may
 
@@ -30,9 +31,7 @@ def get_row(session: Session, model: type[RowT], row_id: int, what: str) -> RowT
 def enrolment_of(session: Session, participant_id: int) -> Enrolment:
     """The participant's enrolment; refused for an unknown or not (yet) enrolled participant."""
     participant = get_row(session, Participant, participant_id, "participant")
-    enrolment = session.scalars(
-        select(Enrolment).where(Enrolment.participant_id == participant.id)
-    ).one_or_none()
+    enrolment = first_of(session, Enrolment, participant.id)
     if enrolment is None:
         raise TrialdeskError(
             f"participant {participant.screening_number} is not enrolled; enrol them first "

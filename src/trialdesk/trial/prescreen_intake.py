@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
@@ -34,20 +34,24 @@ def contact_note(contact_id: int) -> str:
     return f"pre-screen contact #{contact_id} (public trial page)"
 
 
+_LINKS_OF_CONTACTS: Final = (
+    select(AuditEntry)
+    .where(
+        AuditEntry.entity == CONTACT_ENTITY,
+        AuditEntry.entity_id.in_(bindparam("keys", expanding=True)),
+        AuditEntry.field == LINK_FIELD,
+    )
+    .order_by(AuditEntry.id)
+)
+"""Built once: the dashboard reads it on every view."""
+
+
 def participants_of(session: Session, contact_ids: Iterable[int]) -> dict[int, int]:
     """Contact id -> the participant id it became, for those already started."""
     keys = [str(contact_id) for contact_id in contact_ids]
     if not keys:
         return {}
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.entity == CONTACT_ENTITY,
-            AuditEntry.entity_id.in_(keys),
-            AuditEntry.field == LINK_FIELD,
-        )
-        .order_by(AuditEntry.id)
-    )
+    entries = session.scalars(_LINKS_OF_CONTACTS, {"keys": keys})
     return {int(entry.entity_id): int(json.loads(entry.new_value)) for entry in entries}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from trialdesk.errors import TrialdeskError
@@ -263,6 +263,10 @@ def check_actor(actor: str | None) -> str:
     return who
 
 
+_USER_NAMED: Final = select(User).where(User.username == bindparam("username"))
+"""Built once: every write checks its actor."""
+
+
 def check_writer(session: Session, actor: str | None) -> str:
     """The actor's name; refused when a stored user of that name is inactive or has a role the
     matrix does not let write clinical data (a monitor, the DSMB, an administrator).
@@ -271,7 +275,7 @@ def check_writer(session: Session, actor: str | None) -> str:
     stored users, and the use-case tests name their actors without storing them.
     """
     who = check_actor(actor)
-    user = session.scalars(select(User).where(User.username == who)).one_or_none()
+    user = session.scalars(_USER_NAMED, {"username": who}).one_or_none()
     if user is not None:
         if not user.active:
             raise TrialdeskError(

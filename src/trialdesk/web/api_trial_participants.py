@@ -7,19 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trialdesk.store.models import (
     AdverseEvent,
     Consent,
-    DltAssessment,
     Enrolment,
     Infusion,
     Measurement,
     Participant,
     ParticipantScreening,
 )
+from trialdesk.store.participant_rows import dlt_assessments_of, rows_of
 from trialdesk.trial.enrolment import enrol
 from trialdesk.trial.participants import (
     NEW_CONTACT_CLAIMS,
@@ -192,31 +191,23 @@ def participant_document(session: Session, participant_id: int) -> dict[str, Any
     """The participant and every record of theirs (voided ones included, marked)."""
     person = get_participant(session, participant_id)
 
-    def rows(model: Any, order: Any) -> list[dict[str, Any]]:
-        found = session.scalars(
-            select(model).where(model.participant_id == participant_id).order_by(order)
-        )
+    def rows(model: Any, order: str = "id") -> list[dict[str, Any]]:
+        found = rows_of(session, model, participant_id, order_by=(order,))
         return [row_document(row) for row in found]
 
-    events = rows(AdverseEvent, AdverseEvent.id)
+    events = rows(AdverseEvent)
     assessments = {
         row.adverse_event_id: row_document(row)
-        for row in session.scalars(
-            select(DltAssessment)
-            .join(AdverseEvent, AdverseEvent.id == DltAssessment.adverse_event_id)
-            .where(AdverseEvent.participant_id == participant_id)
-        )
+        for row in dlt_assessments_of(session, participant_id)
     }
     for event in events:
         event["dlt"] = assessments.get(event["id"])
     return row_document(
         person,
-        screenings=[
-            row["screening_id"] for row in rows(ParticipantScreening, ParticipantScreening.id)
-        ],
-        consents=rows(Consent, Consent.id),
-        enrolment=next(iter(rows(Enrolment, Enrolment.id)), None),
-        infusions=rows(Infusion, Infusion.number),
+        screenings=[row["screening_id"] for row in rows(ParticipantScreening)],
+        consents=rows(Consent),
+        enrolment=next(iter(rows(Enrolment)), None),
+        infusions=rows(Infusion, "number"),
         adverse_events=events,
-        measurements=rows(Measurement, Measurement.measured_on),
+        measurements=rows(Measurement, "measured_on"),
     )

@@ -28,6 +28,7 @@ from trialdesk.store.models import (
     ParticipantScreening,
     Screening,
 )
+from trialdesk.store.participant_rows import dlt_assessments_of, first_of, rows_of
 from trialdesk.trial.adverse_events import sae_report
 from trialdesk.trial.context import TrialContext
 from trialdesk.trial.dlt_review import EnrolledRecords
@@ -99,36 +100,19 @@ class ParticipantView:
         return [row.number for row in self.infusions if row.status == "scheduled"]
 
 
-def _rows(session: Session, model: Any, participant_id: int) -> list[Any]:
-    return list(
-        session.scalars(
-            select(model).where(model.participant_id == participant_id).order_by(model.id)
-        )
-    )
-
-
 def read_participant(
     session: Session, ctx: TrialContext, participant_id: int, *, audit_limit: int | None = None
 ) -> ParticipantView:
     """Everything the participant page shows; the audit trail cut to its ``audit_limit`` newest
     entries (None: all of them)."""
     person = get_participant(session, participant_id)
-    links: list[ParticipantScreening] = _rows(session, ParticipantScreening, person.id)
+    links = rows_of(session, ParticipantScreening, person.id)
     screenings = [s for link in links if (s := session.get(Screening, link.screening_id))]
-    enrolment = session.scalars(
-        select(Enrolment).where(Enrolment.participant_id == person.id)
-    ).one_or_none()
-    infusions: list[Infusion] = _rows(session, Infusion, person.id)
-    measurements: list[Measurement] = _rows(session, Measurement, person.id)
-    events: list[AdverseEvent] = _rows(session, AdverseEvent, person.id)
-    assessments = {
-        a.adverse_event_id: a
-        for a in session.scalars(
-            select(DltAssessment).where(
-                DltAssessment.adverse_event_id.in_([e.id for e in events] or [-1])
-            )
-        )
-    }
+    enrolment = first_of(session, Enrolment, person.id)
+    infusions = rows_of(session, Infusion, person.id)
+    measurements = rows_of(session, Measurement, person.id)
+    events = rows_of(session, AdverseEvent, person.id)
+    assessments = {a.adverse_event_id: a for a in dlt_assessments_of(session, person.id)}
     # The active infusions and DLT statuses, without reading them again.
     dlt_records = EnrolledRecords.of_participant(person.id, infusions, events, assessments)
     checks = (
@@ -157,12 +141,12 @@ def read_participant(
         summary=summary,
         line=line,
         screenings=screenings,
-        consents=_rows(session, Consent, person.id),
+        consents=rows_of(session, Consent, person.id),
         enrolment=enrolment,
         infusions=infusions,
         infusion_checks=checks,
         measurements=measurements,
-        medications=_rows(session, ConcomitantMedication, person.id),
+        medications=rows_of(session, ConcomitantMedication, person.id),
         adverse_events=ae_views,
         pneumonitis=sorted(
             (m for m in measurements if m.code == "pneumonitis_grade" and not m.voided),

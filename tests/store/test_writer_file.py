@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 from test_write_turns import PATIENCE_S, Writer, person, usernames
 
 from trialdesk.store.engine import make_engine
-from trialdesk.store.migrate import upgrade_to_head
 from trialdesk.store.session import WriterQueueTimeout
 from trialdesk.store.writer_file import LOCK_FILE_SUFFIX, lock_file_of
 
@@ -33,14 +32,8 @@ sys.stdin.readline()
 """
 
 
-@pytest.fixture
-def file_engine(sqlite_database_url: str) -> Iterator[Engine]:
-    created = make_engine(sqlite_database_url)
-    upgrade_to_head(created)
-    try:
-        yield created
-    finally:
-        created.dispose()
+ON_A_SQLITE_FILE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""The shared ``engine`` fixture on its SQLite file only."""
 
 
 class OtherProcess:
@@ -75,8 +68,8 @@ class OtherProcess:
 
 
 @pytest.fixture
-def holder(file_engine: Engine) -> Iterator[OtherProcess]:
-    lock_file = lock_file_of(file_engine)
+def holder(engine: Engine) -> Iterator[OtherProcess]:
+    lock_file = lock_file_of(engine)
     assert lock_file is not None
     other = OtherProcess(lock_file)
     try:
@@ -105,48 +98,46 @@ def test_a_postgres_database_has_no_lock_file(postgres_engine: Engine) -> None:
     assert lock_file_of(postgres_engine) is None
 
 
-def test_a_writer_waits_for_another_process_and_goes_ahead_when_it_lets_go(
-    file_engine: Engine, holder: OtherProcess
-) -> None:
-    writer = Writer(file_engine, lambda session: session.add(person("waited")))
+def waiting_writer(engine: Engine, username: str) -> Writer:
+    """A writer started while another process holds the lock file: it must be waiting."""
+    writer = Writer(engine, lambda session: session.add(person(username)))
     writer.start()
     writer.join(timeout=0.5)
     assert writer.is_alive(), "the writer did not wait for the process holding the lock file"
-
-    holder.let_go()
-    assert writer.finished() and writer.error is None, writer.error
-    assert usernames(file_engine) == ["waited"]
+    return writer
 
 
-def test_a_writer_goes_ahead_when_the_process_holding_the_file_is_killed(
-    file_engine: Engine, holder: OtherProcess
+@ON_A_SQLITE_FILE
+@pytest.mark.parametrize("ending", ["lets go", "is killed"])
+def test_a_writer_waits_for_another_process_and_goes_ahead_when_it_lets_go_or_dies(
+    engine: Engine, holder: OtherProcess, ending: str
 ) -> None:
-    """A server process killed in the middle of a write does not leave the others stuck."""
-    writer = Writer(file_engine, lambda session: session.add(person("after-crash")))
-    writer.start()
-    writer.join(timeout=0.5)
-    assert writer.is_alive()
-
-    holder.kill()
+    """Killed in the middle of a write, a server process does not leave the others stuck."""
+    writer = waiting_writer(engine, "waited")
+    if ending == "lets go":
+        holder.let_go()
+    else:
+        holder.kill()
     assert writer.finished() and writer.error is None, writer.error
-    assert usernames(file_engine) == ["after-crash"]
+    assert usernames(engine) == ["waited"]
 
 
+@ON_A_SQLITE_FILE
 def test_a_writer_that_waits_too_long_for_another_process_gives_up_and_saves_nothing(
-    file_engine: Engine, holder: OtherProcess, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, holder: OtherProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("trialdesk.store.session.WRITER_QUEUE_TIMEOUT_S", 0.2)
-    late = Writer(file_engine, lambda session: session.add(person("late")))
+    late = Writer(engine, lambda session: session.add(person("late")))
     late.start()
     assert late.finished(), "the waiting writer did not give up"
     assert isinstance(late.error, WriterQueueTimeout), late.error
     assert 0.2 <= late.seconds < 3
-    assert usernames(file_engine) == []
+    assert usernames(engine) == []
 
     # It gave its place in its own process's queue back: once the file is free, the next
     # writer of this process goes ahead.
     holder.let_go()
-    following = Writer(file_engine, lambda session: session.add(person("next")))
+    following = Writer(engine, lambda session: session.add(person("next")))
     following.start()
     assert following.finished() and following.error is None, following.error
-    assert usernames(file_engine) == ["next"]
+    assert usernames(engine) == ["next"]

@@ -200,3 +200,17 @@ def test_a_forwarded_https_counts_only_from_a_trusted_proxy(client: TestClient) 
         )
         assert answer.status_code == 200
         assert ("secure" in cookie(answer, SESSION_COOKIE)) is secure, trusted
+
+
+def test_pages_never_send_a_host_name_taken_from_the_request(client: TestClient) -> None:
+    """A forged Host header (OWASP WSTG-INPV-17, host header injection) must not end up in a
+    page, where it would load the style sheets and scripts from the forger's server."""
+    forged = {"Host": "attacker.example"}
+    public = client.get("/", headers=forged)
+    login = client.get("/login", headers=forged)
+    log_in(client, "coord")
+    desk = client.get("/desk", headers=forged)
+    for name, page in {"public page": public, "login page": login, "dashboard": desk}.items():
+        assert page.status_code == 200, name
+        assert "/static/" in page.text, name
+        assert "attacker.example" not in page.text, name

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from anyio import to_thread
 from fastapi.testclient import TestClient
 
@@ -137,6 +138,24 @@ def test_one_worker_runs_the_app_in_process_without_uvicorns_access_log(
     assert options["access_log"] is False and options["proxy_headers"] is False
     with TestClient(target) as served:
         assert request_threads_of(served) == DEFAULT_REQUEST_THREADS == 8
+
+
+def test_the_server_runs_on_uvloops_event_loop(
+    started: list[tuple[Any, dict[str, Any]]],
+    sqlite_database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uvloop hands each request to a worker thread and back for less CPU than asyncio's own
+    loop (docs/benchmarks.md, fifth round): serve's options must give uvicorn uvloop."""
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is not built for this platform")
+    code, output = invoke(capsys, "--database-url", sqlite_database_url)
+    assert code == 0, output
+    [(target, options)] = started
+    loop = uvicorn.Config(target, **options).get_loop_factory()()  # type: ignore[misc]
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
 
 
 def test_threads_sets_how_many_requests_the_process_works_on_at_once(

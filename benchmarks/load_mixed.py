@@ -27,9 +27,12 @@ comparable. The run is bounded by ``--requests`` (in all, split over the clients
 ``--max-seconds`` per backend (clients start no new request after it). Exit status 1 when any
 request failed or the database does not reconcile.
 
+With ``--runs N`` every backend runs N times, one after another, each run with its own
+``host speed``, and a summary table says in how many runs each target was met.
+
 Run: .venv/bin/python benchmarks/load_mixed.py [--clients 50] [--requests 3000] [--think-ms 500]
      [--backends sqlite,postgresql] [--max-seconds 120] [--workers 1] [--threads N]
-     [--keep-logs DIR]
+     [--runs 1] [--keep-logs DIR]
 """
 
 from __future__ import annotations
@@ -795,6 +798,26 @@ def _load(values: tuple[float, float, float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
 
 
+def worst_operation(samples: Sequence[Sample]) -> tuple[float, str]:
+    """The highest p95 of any operation (ms) and that operation's name."""
+    by_operation: dict[str, list[float]] = defaultdict(list)
+    for sample in samples:
+        by_operation[sample.operation].append(sample.ms)
+    return max(
+        ((percentile(times, 95), name) for name, times in by_operation.items()),
+        default=(0.0, "-"),
+    )
+
+
+def targets_met(report: Report) -> tuple[bool, bool, bool]:
+    """Whether the run met each target: p95 of every operation, zero errors, zero lost writes."""
+    return (
+        worst_operation(report.outcome.samples)[0] <= P95_TARGET_MS,
+        report.errors == 0 and report.outcome.not_started == 0,
+        report.consistent,
+    )
+
+
 def render(report: Report) -> tuple[str, bool]:
     """The report as Markdown tables, and whether every target was met."""
     out = report.outcome
@@ -850,13 +873,8 @@ def render(report: Report) -> tuple[str, bool]:
     if report.server_errors:
         lines.append("\nserver log (errors, by count):")
         lines += [f"- {n} x {text}" for text, n in report.server_errors.most_common(10)]
-    worst = max(
-        ((percentile([s.ms for s in group], 95), name) for name, group in by_operation.items()),
-        default=(0.0, "-"),
-    )
-    met_latency = worst[0] <= P95_TARGET_MS
-    met_errors = report.errors == 0 and out.not_started == 0
-    met_writes = report.consistent
+    worst = worst_operation(samples)
+    met_latency, met_errors, met_writes = targets_met(report)
     lines += [
         "",
         f"- p95 ≤ {P95_TARGET_MS:.0f} ms for every operation: "
@@ -870,6 +888,53 @@ def render(report: Report) -> tuple[str, bool]:
         + ("met" if met_writes else "NOT met"),
     ]
     return "\n".join(lines), met_latency and met_errors and met_writes
+
+
+@dataclass(frozen=True, slots=True)
+class RunLine:
+    """One backend's run, as the summary of several runs shows it."""
+
+    run: int
+    started: datetime
+    host_speed_ms: float
+    report: Report
+
+
+def summary(lines: Sequence[RunLine]) -> str:
+    """Every run in one table, then per backend in how many runs each target was met: on a
+    shared host the same code gives different tails from one minute to the next."""
+    table = [
+        "## Summary of the runs",
+        "",
+        "| run | started (UTC) | host speed ms | backend | req/s | p95 ms (all) | worst "
+        "operation, p95 ms | server CPU ms/req | p95 target | errors | writes reconcile |",
+        "|---:|---|---:|---|---:|---:|---|---:|---|---:|---|",
+    ]
+    for line in lines:
+        out = line.report.outcome
+        times = [s.ms for s in out.samples]
+        worst_ms, worst_name = worst_operation(out.samples)
+        latency, _, writes = targets_met(line.report)
+        cpu = line.report.server_cpu_s
+        table.append(
+            f"| {line.run} | {line.started:%H:%M} | {line.host_speed_ms:.0f} | "
+            f"{line.report.backend} | "
+            + (f"{len(times) / out.wall_s:.1f}" if out.wall_s > 0 else "-")
+            + f" | {percentile(times, 95) if times else 0:.1f} | {worst_name} {worst_ms:.1f} | "
+            + (f"{1000 * cpu / len(times):.1f}" if cpu is not None and times else "-")
+            + f" | {'met' if latency else 'NOT met'} | {line.report.errors} | "
+            + ("yes" if writes else "NO")
+            + " |"
+        )
+    table.append("")
+    for backend in dict.fromkeys(line.report.backend for line in lines):
+        met = [targets_met(line.report) for line in lines if line.report.backend == backend]
+        counts = [sum(1 for m in met if m[i]) for i in range(3)]
+        table.append(
+            f"- {backend}: p95 ≤ {P95_TARGET_MS:.0f} ms for every operation in {counts[0]} of "
+            f"{len(met)} runs; zero errors in {counts[1]}; zero lost writes in {counts[2]}"
+        )
+    return "\n".join(table)
 
 
 def machine() -> str:
@@ -933,11 +998,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres-admin-url", default=DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="run every backend this many times, one after another, and summarise (the host's "
+        "speed varies from minute to minute)",
+    )
+    parser.add_argument(
         "--keep-logs", type=Path, help="copy each server's output here (BACKEND-server.log)"
     )
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.requests < 1:
-        parser.error("--clients and --requests must be at least 1")
+    if args.clients < 1 or args.requests < 1 or args.runs < 1:
+        parser.error("--clients, --requests and --runs must be at least 1")
     config = Config(
         args.clients,
         args.requests,
@@ -949,24 +1021,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"machine: {machine()}")
     print(
-        f"host speed: a fixed Python workload takes {host_speed_ms():.0f} ms on one core "
-        "(best of 5; lower is faster)"
-    )
-    print(
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; server: trialdesk serve (uvicorn, "
         f"{args.workers} process{'es' if args.workers > 1 else ''}, "
         f"{'--threads ' + str(args.threads) if args.threads else 'default threads'}) on 127.0.0.1\n"
     )
     all_met = True
     failed = False
-    for backend in args.backends.split(","):
-        name = backend.strip()
-        kept = None if args.keep_logs is None else args.keep_logs / f"{name}-server.log"
-        report = run_backend(name, config, args.postgres_admin_url, kept)
-        text, met = render(report)
-        print(text, "\n", flush=True)
-        all_met = all_met and met
-        failed = failed or report.errors > 0 or not report.consistent
+    runs: list[RunLine] = []
+    for run in range(1, args.runs + 1):
+        speed = host_speed_ms()
+        print(
+            (f"## Run {run} of {args.runs}\n\n" if args.runs > 1 else "")
+            + f"host speed: a fixed Python workload takes {speed:.0f} ms on one core "
+            "(best of 5; lower is faster)\n",
+            flush=True,
+        )
+        for backend in args.backends.split(","):
+            name = backend.strip()
+            log_name = f"{name}-server.log" if args.runs == 1 else f"{name}-{run}-server.log"
+            kept = None if args.keep_logs is None else args.keep_logs / log_name
+            started = datetime.now(UTC)
+            report = run_backend(name, config, args.postgres_admin_url, kept)
+            text, met = render(report)
+            print(text, "\n", flush=True)
+            runs.append(RunLine(run, started, speed, report))
+            all_met = all_met and met
+            failed = failed or report.errors > 0 or not report.consistent
+    if args.runs > 1:
+        print(summary(runs), "\n")
     print("all targets met" if all_met else "some targets NOT met")
     return 1 if failed else 0
 

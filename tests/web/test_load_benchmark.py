@@ -54,6 +54,36 @@ def test_tiny_run_on_sqlite_answers_everything_and_reconciles() -> None:
         assert acknowledged == new_rows == expected == found
 
 
+def test_several_runs_end_with_a_summary_of_each_run_and_of_the_targets_met() -> None:
+    argv = ["--backends", "sqlite", "--clients", "2", "--requests", "6", "--think-ms", "0"]
+
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARK), *argv, "--runs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = run.stdout
+
+    assert run.returncode == 0, out + run.stderr
+    assert "## Run 1 of 2" in out and "## Run 2 of 2" in out
+    summary = out.split("## Summary of the runs", 1)[1]
+    rows = re.findall(
+        r"^\| ([12]) \| \d\d:\d\d \| \d+ \| sqlite \| .* \| 0 \| yes \|$", summary, re.M
+    )
+    assert rows == ["1", "2"], summary
+    assert "- sqlite: p95 ≤ 150 ms for every operation in " in summary
+    assert "of 2 runs; zero errors in 2; zero lost writes in 2" in summary
+
+
+def test_zero_runs_is_a_usage_error() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--runs", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2
+    assert "--runs must be at least 1" in run.stderr
+
+
 def test_an_acknowledged_write_missing_from_the_database_is_reported_lost(tmp_path: Path) -> None:
     bench = load_benchmark()
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")

@@ -118,7 +118,7 @@ def serve(
         "access_log": False,  # uvicorn's prints query strings; trialdesk.access replaces it
         "proxy_headers": proxy_headers,
         "forwarded_allow_ips": forwarded_allow_ips,
-        "loop": "auto",  # uvloop where installed (a dependency, but on Windows): less CPU a request
+        "loop": "auto",  # uvloop (a dependency except on Windows): less CPU a request
     }
     if workers == 1:
         uvicorn.run(application, **server_options)
